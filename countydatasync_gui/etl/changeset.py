@@ -1,0 +1,229 @@
+"""The change set: validated source rows, classified against the working table, staged for review.
+
+Everything lives in a scratch SQLite file under the data folder's `pending/`
+folder, so a change set of a million rows costs disk, not memory, and nothing
+touches `working` or `stats` until the clerk commits. Classification is SQL
+over that file with the working database attached read-only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import schema
+from .settings import Thresholds
+from .use_codes import known_codes
+
+#: The classes a clerk can look at in the review.
+KINDS = ("new", "changed", "deleted", "rejected", "flagged")
+
+_OLD = [f"old_{f}" for f in schema.FIELDS]
+_RAW_COLUMNS = ", ".join(f"{f} TEXT" for f in schema.FIELDS)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many source rows fell into each class."""
+
+    rows_read: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    flagged: int = 0
+
+    @property
+    def to_apply(self) -> int:
+        """Rows a commit writes to or removes from the working table."""
+        return self.new + self.changed + self.deleted
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by name (for JSON and run history)."""
+        return asdict(self)
+
+
+class ChangeStore:
+    """The scratch database behind one change set: staging while planning, paging while reviewing."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # A scratch file: losing it to a crash only means planning again, so skip the fsyncs.
+        self.db.executescript(
+            f"""
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            CREATE TABLE incoming ({schema.column_definitions(primary_key=False)});
+            CREATE TABLE rejected ({_RAW_COLUMNS}, reason TEXT NOT NULL);
+            CREATE TABLE known_use_codes (code TEXT PRIMARY KEY);
+            """
+        )
+        self.db.executemany("INSERT INTO known_use_codes VALUES (?)", [(c,) for c in known_codes()])
+
+    # -- staging ------------------------------------------------------------
+    def add(self, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
+        """Stage one validated chunk (pandas `to_sql` through the plain sqlite3 connection: the fast path)."""
+        if len(valid):
+            valid.to_sql("incoming", self.db, if_exists="append", index=False)
+        if len(rejected):
+            rejected.to_sql("rejected", self.db, if_exists="append", index=False)
+
+    def classify(self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool) -> Counts:
+        """Compare the staged rows with the working table and store the differences; return the counts."""
+        rows_read = self._scalar("SELECT count(*) FROM incoming") + self._scalar("SELECT count(*) FROM rejected")
+        self._reject_duplicate_ids()
+        if working_db is not None and working_db.exists():
+            self.db.execute("ATTACH DATABASE ? AS work", (f"{working_db.resolve().as_uri()}?mode=ro",))
+            source = "work.working"
+        else:  # first sync: compare against an empty table of the same shape
+            self.db.execute(f"CREATE TEMP TABLE empty_working ({schema.column_definitions()})")
+            source = "temp.empty_working"
+        self._store_changes(source, thresholds, full_refresh)
+        counts = self._scalars(
+            "SELECT count(*) FILTER (WHERE kind = 'new'), count(*) FILTER (WHERE kind = 'changed'),"
+            " count(*) FILTER (WHERE kind = 'deleted'), count(*) FILTER (WHERE flags IS NOT NULL) FROM changes"
+        )
+        incoming = self._scalar("SELECT count(*) FROM incoming")
+        return Counts(
+            rows_read=rows_read,
+            new=counts[0],
+            changed=counts[1],
+            unchanged=incoming - counts[0] - counts[1],
+            deleted=counts[2],
+            rejected=self._scalar("SELECT count(*) FROM rejected"),
+            flagged=counts[3],
+        )
+
+    def _reject_duplicate_ids(self) -> None:
+        """An id that appears twice in one batch is ambiguous: reject every copy, keep neither."""
+        self.db.executescript(
+            f"""
+            CREATE INDEX incoming_id ON incoming (id);
+            CREATE TEMP TABLE duplicate_ids AS
+                SELECT id, count(*) AS copies FROM incoming GROUP BY id HAVING count(*) > 1;
+            INSERT INTO rejected ({", ".join(schema.FIELDS)}, reason)
+                SELECT {", ".join(f"CAST(i.{f} AS TEXT)" for f in schema.FIELDS)},
+                       'parcel id appears ' || d.copies || ' times in this batch'
+                FROM incoming i JOIN duplicate_ids d ON d.id = i.id;
+            DELETE FROM incoming WHERE id IN (SELECT id FROM duplicate_ids);
+            """
+        )
+
+    def _store_changes(self, working: str, thresholds: Thresholds, full_refresh: bool) -> None:
+        differs = " OR ".join(f"i.{f} IS NOT w.{f}" for f in schema.COMPARED_FIELDS)
+        changed_list = " || ".join(f"CASE WHEN i.{f} IS NOT w.{f} THEN '{f},' ELSE '' END" for f in schema.COMPARED_FIELDS)
+        self.db.executescript(
+            f"""
+            CREATE TABLE changes (
+                {schema.column_definitions()},
+                {schema.column_definitions(primary_key=False, prefix="old_")},
+                kind TEXT NOT NULL, changed TEXT, flags TEXT
+            );
+            -- New and changed parcels: every staged row that differs from its working row.
+            INSERT INTO changes
+                SELECT {", ".join(f"i.{f}" for f in schema.FIELDS)}, {", ".join(f"w.{f}" for f in schema.FIELDS)},
+                       CASE WHEN w.id IS NULL THEN 'new' ELSE 'changed' END,
+                       CASE WHEN w.id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END,
+                       NULL
+                FROM incoming i LEFT JOIN {working} w ON w.id = i.id
+                WHERE w.id IS NULL OR {differs};
+            """
+        )
+        if full_refresh:
+            # Deleted: in working but absent from the source. A parcel the source still has
+            # but whose row was rejected is not deleted: its row was bad, not gone.
+            self.db.execute(
+                f"""
+                INSERT INTO changes ({", ".join(_OLD)}, id, kind)
+                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, 'deleted' FROM {working} w
+                WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.id = w.id)
+                  AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.id = w.id)
+                """
+            )
+        self._flag(thresholds)
+        self.db.execute("CREATE INDEX changes_kind ON changes (kind, id)")
+
+    def _flag(self, thresholds: Thresholds) -> None:
+        """Mark changes that deserve a second look; they are still committed if the clerk agrees."""
+        value_pct = "round(100.0 * (assessed_value - old_assessed_value) / old_assessed_value)"
+        acres_pct = "round(100.0 * (acres - old_acres) / old_acres)"
+        self.db.execute(
+            f"""
+            UPDATE changes SET flags = nullif(rtrim(
+                CASE WHEN kind = 'changed' AND old_assessed_value > 0
+                      AND abs(assessed_value - old_assessed_value) > :value * old_assessed_value
+                     THEN printf('assessed value %+d%%; ', {value_pct}) ELSE '' END ||
+                CASE WHEN kind = 'changed' AND old_acres > 0
+                      AND abs(acres - old_acres) > :acres * old_acres
+                     THEN printf('acreage %+d%%; ', {acres_pct}) ELSE '' END ||
+                CASE WHEN use_code IS NOT NULL AND use_code IS NOT old_use_code
+                      AND use_code NOT IN (SELECT code FROM known_use_codes)
+                     THEN 'unknown land-use code ' || use_code || '; ' ELSE '' END ||
+                CASE WHEN use_code IS NULL AND (kind = 'new' OR old_use_code IS NOT NULL)
+                     THEN 'land-use code is blank; ' ELSE '' END ||
+                CASE WHEN owner IS NULL AND (kind = 'new' OR old_owner IS NOT NULL)
+                     THEN 'owner is blank; ' ELSE '' END,
+            '; '), '')
+            WHERE kind IN ('new', 'changed')
+            """,
+            {"value": thresholds.value_change, "acres": thresholds.acreage_change},
+        )
+
+    # -- review -------------------------------------------------------------
+    def count(self, kind: str | None = None, search: str | None = None) -> int:
+        """How many rows `rows(kind, search)` pages through."""
+        table, where, params = self._filter(kind, search)
+        return self._scalar(f"SELECT count(*) FROM {table} {where}", params)
+
+    def rows(self, kind: str | None = None, search: str | None = None, offset: int = 0, limit: int = 200) -> pd.DataFrame:
+        """One page of the change set, ordered by parcel id.
+
+        For `rejected`: the source's values as text plus `reason`. Otherwise: the
+        new values, `old_<field>` values, `kind`, `changed` (comma-separated field
+        names) and `flags` (reasons for a second look, or None).
+        """
+        table, where, params = self._filter(kind, search)
+        return pd.read_sql_query(
+            f"SELECT * FROM {table} {where} ORDER BY id LIMIT ? OFFSET ?", self.db, params=[*params, limit, offset]
+        )
+
+    def _filter(self, kind: str | None, search: str | None) -> tuple[str, str, list[object]]:
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+        conditions: list[str] = []
+        params: list[object] = []
+        if kind in ("new", "changed", "deleted"):
+            conditions.append("kind = ?")
+            params.append(kind)
+        elif kind == "flagged":
+            conditions.append("flags IS NOT NULL")
+        if search:
+            owner = "owner" if kind == "rejected" else "coalesce(owner, old_owner)"
+            conditions.append(f"(id LIKE ? OR {owner} LIKE ?)")
+            params += [f"%{search}%"] * 2
+        where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+        return ("rejected" if kind == "rejected" else "changes"), where, params
+
+    def iter_frames(self, sql: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+        """Run a read-only query over the change set and yield its non-empty chunks."""
+        for frame in pd.read_sql_query(sql, self.db, chunksize=chunk_rows):
+            if len(frame):
+                yield frame
+
+    def close(self, delete: bool = True) -> None:
+        """Close the scratch database and, by default, delete its file."""
+        self.db.close()
+        if delete:
+            self.path.unlink(missing_ok=True)
+
+    def _scalar(self, sql: str, params: list[object] | tuple = ()) -> int:
+        return int(self.db.execute(sql, params).fetchone()[0])
+
+    def _scalars(self, sql: str) -> tuple[int, ...]:
+        return tuple(int(v) for v in self.db.execute(sql).fetchone())

@@ -1,0 +1,73 @@
+"""SQLite plumbing shared by the engine: engines with real transactions, fast pandas inserts.
+
+Why the event hooks: Python's sqlite3 driver delays BEGIN until the first
+INSERT/UPDATE/DELETE and never wraps DDL in a transaction. SQLAlchemy's
+documented recipe turns that off and emits BEGIN itself, so everything inside
+`engine.begin()` (pandas `to_sql` included) commits or rolls back as one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from .errors import DataFolderError
+
+BUSY_TIMEOUT_MS = 5_000
+
+
+def sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
+    """A SQLAlchemy engine on a SQLite file whose transactions are real (see module docstring).
+
+    Writers take the write lock at BEGIN (BEGIN IMMEDIATE) so a busy database
+    fails before any work is done rather than half-way through a commit.
+    """
+    if read_only:
+        if not path.exists():
+            raise DataFolderError(f"The database {path.name} does not exist yet.", details=str(path))
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)
+    else:
+        # NullPool: a file is opened per use and closed after, so no handle
+        # outlives a sync (Windows cannot delete or replace an open file).
+        engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not read_only:
+            # WAL: the table browser keeps reading while a commit writes.
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+            dbapi_connection.execute("PRAGMA synchronous = FULL")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def insert_rows_method(conflict_clause: str = "") -> Any:
+    """A pandas `to_sql(method=...)` callable that inserts with one DBAPI executemany.
+
+    pandas' default path through SQLAlchemy builds a dict per row and lets
+    SQLAlchemy process each parameter; `exec_driver_sql` hands the tuples
+    straight to sqlite3 (measured about 2.5x faster) and still runs inside
+    the caller's transaction. `conflict_clause` is appended to the INSERT,
+    e.g. an ``ON CONFLICT (id) DO UPDATE ...`` upsert.
+    """
+
+    def _insert(table: Any, conn: Any, keys: list[str], data_iter: Iterable[tuple]) -> int:
+        columns = ", ".join(f'"{k}"' for k in keys)
+        marks = ", ".join("?" for _ in keys)
+        sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) {conflict_clause}'
+        rows = list(data_iter)
+        conn.exec_driver_sql(sql, rows)
+        return len(rows)
+
+    return _insert

@@ -1,0 +1,51 @@
+"""Errors the engine raises on purpose, each with a message a clerk can act on.
+
+`SyncError.message` is plain language (what happened and what to do);
+`SyncError.details` carries the technical cause for a "Details" button or the log.
+"""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """An expected failure: the CLI prints `message` without a traceback."""
+
+    def __init__(self, message: str, details: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class SourceUnavailable(SyncError):
+    """The source database could not be opened or stopped answering."""
+
+
+class SourceSchemaError(SyncError):
+    """The source lacks the table or a column the sync needs."""
+
+
+class DataFolderBusy(SyncError):
+    """Another sync holds the data folder's lock."""
+
+
+class DataFolderError(SyncError):
+    """The data folder or one of its databases cannot be used."""
+
+
+class SourceChanged(SyncError):
+    """The data folder was filled from a different source."""
+
+
+class MassDeleteRefused(SyncError):
+    """A full refresh would delete too much of the working table without an explicit override."""
+
+
+class ChangeSetClosed(SyncError):
+    """The change set was already committed or discarded."""
+
+
+class SyncCancelled(SyncError):
+    """The user cancelled the sync; nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__("The sync was cancelled. Nothing was changed.")

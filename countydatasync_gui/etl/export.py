@@ -1,0 +1,84 @@
+"""The load step: write DataFrames into working_db.sqlite and stats_db.sqlite with pandas `to_sql`.
+
+These are the two functions the original request names. Both accept a target:
+a database file, an open SQLAlchemy connection (to join the caller's
+transaction, as the commit does), or nothing for the default data folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import schema
+from .datafolder import DataFolder
+from .db import insert_rows_method, sqlite_engine
+from .state import ensure_schema
+
+log = logging.getLogger(__name__)
+
+Target = Path | sa.Connection | None
+
+STATS_COLUMNS = ("id", "use_code", "description", "use_group", "parcel_count", "acres", "assessed_value")
+
+
+@contextmanager
+def _transaction(target: Target, default: Path) -> Iterator[tuple[sa.Connection, str]]:
+    """Yield a connection inside a transaction, and the file name for log lines."""
+    if isinstance(target, sa.Connection):
+        yield target, Path(target.engine.url.database or default.name).name
+        return
+    path = Path(target) if target is not None else default
+    engine = sqlite_engine(path)
+    try:
+        with engine.begin() as conn:
+            yield conn, path.name
+    finally:
+        engine.dispose()
+
+
+def create_and_load_working_db(df_working: pd.DataFrame, target: Target = None) -> int:
+    """Upsert parcels into the `working` table of working_db.sqlite; return the row count written.
+
+    Creates the database and the table (``id`` as primary key) if needed. Rows
+    whose id already exists replace the stored values of the columns given;
+    new ids are inserted. `df_working` needs an ``id`` column and may carry any
+    of the other parcel fields.
+    """
+    unknown = set(df_working.columns) - set(schema.FIELDS)
+    if schema.ID not in df_working.columns or unknown:
+        raise ValueError(f"df_working needs an '{schema.ID}' column and only parcel fields; unexpected: {sorted(unknown)}")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in df_working.columns if c != schema.ID)
+    upsert = f"ON CONFLICT ({schema.ID}) DO UPDATE SET {updates}" if updates else f"ON CONFLICT ({schema.ID}) DO NOTHING"
+    with _transaction(target, DataFolder.resolve().working_db) as (conn, name):
+        ensure_schema(conn)
+        # if_exists='append': the table (with its primary key) is ours; pandas only inserts.
+        df_working.to_sql(schema.WORKING_TABLE, conn, if_exists="append", index=False, method=insert_rows_method(upsert))
+    log.info("Loaded %s rows into %s (%s)", f"{len(df_working):,}", schema.WORKING_TABLE, name)
+    return len(df_working)
+
+
+def create_and_load_stats_db(df_stats: pd.DataFrame, target: Target = None, *, built_from_run: int | None = None) -> int:
+    """Replace the `stats` table of stats_db.sqlite with `df_stats`; return the row count.
+
+    `built_from_run` records which sync run the figures reflect, so a stats
+    database that lags behind the working table (a crash between the two
+    commits) is noticed and rebuilt.
+    """
+    with _transaction(target, DataFolder.resolve().stats_db) as (conn, name):
+        df_stats.to_sql(
+            schema.STATS_TABLE, conn, if_exists="replace", index=False,
+            dtype={"id": sa.Integer(), "parcel_count": sa.Integer()},
+        )
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS stats_meta (built_from_run INTEGER, built_at TEXT)")
+        conn.exec_driver_sql("DELETE FROM stats_meta")
+        conn.exec_driver_sql(
+            "INSERT INTO stats_meta VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (built_from_run,)
+        )
+    log.info("Wrote %s land-use rows to %s (%s)", len(df_stats), schema.STATS_TABLE, name)
+    return len(df_stats)

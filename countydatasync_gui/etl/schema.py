@@ -1,0 +1,56 @@
+"""The parcel record's fields, in one place.
+
+Every other module takes column names from here, so the column-mapping work
+for real county schemas only has to translate a source's names into these.
+"""
+
+from __future__ import annotations
+
+# Parcel id: always text, so dashes and leading zeros survive ("01-0042").
+ID = "id"
+LAST_UPDATED = "last_updated"
+
+#: Fields a source must provide.
+REQUIRED_FIELDS: tuple[str, ...] = (ID, "owner", "use_code", "acres", "assessed_value", LAST_UPDATED)
+#: Fields a source may provide; missing ones are stored as NULL.
+OPTIONAL_FIELDS: tuple[str, ...] = ("site_address", "land_value", "improvement_value")
+#: All fields, in the order of the working table.
+FIELDS: tuple[str, ...] = REQUIRED_FIELDS + OPTIONAL_FIELDS
+
+TEXT_FIELDS: tuple[str, ...] = ("owner", "use_code", "site_address")
+NUMERIC_FIELDS: tuple[str, ...] = ("acres", "assessed_value", "land_value", "improvement_value")
+#: Fields compared to decide whether a parcel changed (everything but its id).
+COMPARED_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f != ID)
+
+#: Words a clerk reads for each field (review table headers, messages).
+LABELS: dict[str, str] = {
+    ID: "Parcel",
+    "owner": "Owner",
+    "use_code": "Land use",
+    "acres": "Acres",
+    "assessed_value": "Assessed value",
+    LAST_UPDATED: "Last updated",
+    "site_address": "Site address",
+    "land_value": "Land value",
+    "improvement_value": "Improvement value",
+}
+
+WORKING_TABLE = "working"
+STATS_TABLE = "stats"
+WORKING_DB_FILE = "working_db.sqlite"
+STATS_DB_FILE = "stats_db.sqlite"
+
+_SQL_TYPES = {ID: "TEXT PRIMARY KEY NOT NULL", LAST_UPDATED: "TEXT"}
+_SQL_TYPES.update({f: "TEXT" for f in TEXT_FIELDS})
+_SQL_TYPES.update({f: "REAL" for f in NUMERIC_FIELDS})
+
+
+def column_definitions(*, primary_key: bool = True, prefix: str = "") -> str:
+    """SQL column definitions for the parcel fields in working-table order.
+
+    `primary_key=False` drops the key on `id` (staging tables may hold duplicates);
+    `prefix` names the columns `<prefix><field>` (e.g. the old values in a change set).
+    """
+    types = dict(_SQL_TYPES)
+    types[ID] = _SQL_TYPES[ID] if primary_key else "TEXT"
+    return ", ".join(f"{prefix}{name} {types[name]}" for name in FIELDS)

@@ -1,0 +1,162 @@
+"""The bookkeeping tables in working_db.sqlite: sync state, run history, change journal, rejects.
+
+They live in the same file as `working` on purpose: one SQLite transaction then
+covers the parcels, the watermark, the run record and the journal, so a crash
+at any point leaves all of them as they were before the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import schema
+from .changeset import Counts
+from .db import sqlite_engine
+from .timeutil import from_utc_text
+
+_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {schema.WORKING_TABLE} ({schema.column_definitions()})",
+    # A single row: where the next incremental sync starts, and when one last succeeded.
+    """CREATE TABLE IF NOT EXISTS sync_state (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        watermark TEXT, last_success_at TEXT, last_run_id INTEGER, source TEXT)""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL, finished_at TEXT, mode TEXT NOT NULL, status TEXT NOT NULL, source TEXT,
+        watermark_before TEXT, watermark_after TEXT,
+        rows_read INTEGER, new INTEGER, changed INTEGER, unchanged INTEGER,
+        deleted INTEGER, rejected INTEGER, flagged INTEGER, error TEXT)""",
+    # Every applied change with its old and new values (JSON objects of the parcel's fields).
+    """CREATE TABLE IF NOT EXISTS journal (
+        run_id INTEGER NOT NULL, parcel_id TEXT NOT NULL, kind TEXT NOT NULL,
+        changed TEXT, flags TEXT, old_values TEXT, new_values TEXT)""",
+    "CREATE INDEX IF NOT EXISTS journal_parcel ON journal (parcel_id)",
+    # Source rows that were not loaded, with the source's values as text and the reason.
+    f"""CREATE TABLE IF NOT EXISTS rejects (
+        run_id INTEGER NOT NULL, {", ".join(f"{f} TEXT" for f in schema.FIELDS)}, reason TEXT NOT NULL)""",
+)
+
+#: Run statuses as stored in `runs.status`.
+COMMITTED, NOTHING_TO_DO, DISCARDED, FAILED, CANCELLED = "committed", "nothing_to_do", "discarded", "failed", "cancelled"
+SUCCESSFUL = (COMMITTED, NOTHING_TO_DO)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Where incremental syncs stand."""
+
+    watermark: str | None = None  # largest source last_updated loaded so far (UTC text)
+    last_success_at: str | None = None  # when the last successful sync finished (UTC text, local clock)
+    last_run_id: int | None = None
+    source: str | None = None  # identity of the source the folder was filled from
+
+    @property
+    def watermark_time(self) -> datetime | None:
+        """The watermark as an aware datetime."""
+        return from_utc_text(self.watermark) if self.watermark else None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of the run history."""
+
+    started_at: str
+    mode: str
+    status: str
+    source: str
+    counts: Counts
+    watermark_before: str | None = None
+    watermark_after: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+def ensure_schema(conn: sa.Connection) -> None:
+    """Create the working table and the bookkeeping tables if they do not exist yet."""
+    for statement in _DDL:
+        conn.exec_driver_sql(statement)
+
+
+def read_state(conn: sa.Connection) -> SyncState:
+    """The sync state as seen by this connection (empty before the first commit)."""
+    row = conn.exec_driver_sql(
+        "SELECT watermark, last_success_at, last_run_id, source FROM sync_state WHERE singleton = 1"
+    ).fetchone()
+    return SyncState(*row) if row else SyncState()
+
+
+def load_state(working_db: Path) -> SyncState:
+    """The sync state of a data folder's working database (empty if there is none yet)."""
+    if not working_db.exists():
+        return SyncState()
+    engine = sqlite_engine(working_db, read_only=True)
+    try:
+        with engine.connect() as conn:
+            has_table = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'"
+            ).fetchone()
+            return read_state(conn) if has_table else SyncState()
+    finally:
+        engine.dispose()
+
+
+def save_state(conn: sa.Connection, state: SyncState) -> None:
+    """Replace the single sync-state row."""
+    conn.exec_driver_sql(
+        "INSERT INTO sync_state (singleton, watermark, last_success_at, last_run_id, source) VALUES (1, ?, ?, ?, ?) "
+        "ON CONFLICT (singleton) DO UPDATE SET watermark = excluded.watermark, "
+        "last_success_at = excluded.last_success_at, last_run_id = excluded.last_run_id, source = excluded.source",
+        (state.watermark, state.last_success_at, state.last_run_id, state.source),
+    )
+
+
+def record_run(conn: sa.Connection, run: RunRecord) -> int:
+    """Append a run to the history and return its id."""
+    counts = run.counts.as_dict()
+    columns = ["started_at", "finished_at", "mode", "status", "source", "watermark_before", "watermark_after", "error"]
+    values = [getattr(run, c) for c in columns] + list(counts.values())
+    columns += list(counts)
+    cursor = conn.exec_driver_sql(
+        f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})", tuple(values)
+    )
+    return int(cursor.lastrowid)
+
+
+def record_unsuccessful_run(working_db: Path, run: RunRecord) -> int | None:
+    """Append a failed, cancelled or discarded run in its own transaction.
+
+    Parcels, statistics and the watermark are untouched; only the history
+    learns what happened. Returns None if there is no working database yet
+    (a first sync that failed creates nothing) or if even this cannot be
+    written (the database may be what failed); the log has the error either way.
+    """
+    if not working_db.exists():
+        return None
+    engine = sqlite_engine(working_db)
+    try:
+        with engine.begin() as conn:
+            ensure_schema(conn)
+            return record_run(conn, run)
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def recent_runs(working_db: Path, limit: int = 20) -> pd.DataFrame:
+    """The latest runs, newest first (an empty frame before the first run)."""
+    if not working_db.exists():
+        return pd.DataFrame()
+    engine = sqlite_engine(working_db, read_only=True)
+    try:
+        with engine.connect() as conn:
+            if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
+                return pd.DataFrame()
+            return pd.read_sql_query(sa.text("SELECT * FROM runs ORDER BY run_id DESC LIMIT :n"), conn, params={"n": limit})
+    finally:
+        engine.dispose()

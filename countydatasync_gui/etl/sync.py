@@ -1,0 +1,358 @@
+"""The sync workflow: plan (extract, validate, classify), review, then commit or discard.
+
+    change_set = plan_sync(folder, settings)       # reads the source, writes only a scratch file
+    change_set.counts, change_set.rows("changed")  # what the clerk reviews
+    commit(change_set)                             # the one step that writes working and stats
+    # or discard(change_set)                       # leaves everything as it was
+
+The data folder's lock is held from plan to commit or discard, so only one
+sync per folder runs at a time. The CLI, the desktop app and the tests all
+drive exactly these functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from . import schema
+from .changeset import ChangeStore, Counts
+from .datafolder import DataFolder
+from .db import insert_rows_method, sqlite_engine
+from .errors import ChangeSetClosed, DataFolderBusy, MassDeleteRefused, SourceChanged, SyncCancelled, SyncError
+from .export import create_and_load_working_db
+from .progress import Progress
+from .settings import SyncSettings
+from .source import Source
+from .state import (
+    CANCELLED, COMMITTED, DISCARDED, FAILED, NOTHING_TO_DO,
+    RunRecord, SyncState, ensure_schema, load_state, read_state, record_run, record_unsuccessful_run, save_state,
+)
+from . import stats
+from .timeutil import now_utc, to_utc_text
+from .validate import validate_chunk
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["first_sync", "incremental", "full_refresh"]
+_JOURNAL_QUERY = f"""
+    SELECT id AS parcel_id, kind, changed, flags,
+        CASE WHEN kind = 'new' THEN NULL
+             ELSE json_object({", ".join(f"'{f}', old_{f}" for f in schema.FIELDS)}) END AS old_values,
+        CASE WHEN kind = 'deleted' THEN NULL
+             ELSE json_object({", ".join(f"'{f}', {f}" for f in schema.FIELDS)}) END AS new_values
+    FROM changes ORDER BY id
+"""
+
+
+@dataclass
+class ChangeSet:
+    """A planned sync, staged and waiting for the clerk's Commit or Discard."""
+
+    folder: DataFolder
+    settings: SyncSettings
+    mode: Mode
+    source_description: str
+    source_identity: str
+    started_at: str
+    state_before: SyncState
+    watermark_after: str | None
+    counts: Counts
+    working_rows: int
+    _store: ChangeStore = field(repr=False)
+    _lock: FileLock = field(repr=False)
+    closed: bool = False
+
+    @property
+    def mass_delete(self) -> bool:
+        """True if this full refresh deletes more of the working table than the threshold allows."""
+        limit = self.settings.thresholds.mass_delete * self.working_rows
+        return self.counts.deleted > 0 and self.counts.deleted > limit
+
+    @property
+    def nothing_to_do(self) -> bool:
+        """True if committing would change no parcel and record no reject."""
+        return self.counts.to_apply == 0 and self.counts.rejected == 0
+
+    def count(self, kind: str | None = None, search: str | None = None) -> int:
+        """Rows of one class (new, changed, deleted, rejected, flagged; None: all but rejected), optionally searched."""
+        return self._open_store().count(kind, search)
+
+    def rows(self, kind: str | None = None, search: str | None = None, offset: int = 0, limit: int = 200) -> pd.DataFrame:
+        """One page of rows of a class, ordered by parcel id (see `ChangeStore.rows`)."""
+        return self._open_store().rows(kind, search, offset, limit)
+
+    def _open_store(self) -> ChangeStore:
+        if self.closed:
+            raise ChangeSetClosed("This change set was already committed or discarded. Run Sync again.")
+        return self._store
+
+    def _close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._store.close()
+            self._lock.release()
+
+    def _run_record(self, status: str, error: str | None = None) -> RunRecord:
+        return RunRecord(
+            started_at=self.started_at, finished_at=to_utc_text(now_utc()), mode=self.mode, status=status,
+            source=self.source_description, counts=self.counts, watermark_before=self.state_before.watermark,
+            watermark_after=self.watermark_after if status in (COMMITTED, NOTHING_TO_DO) else None, error=error,
+        )
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a commit or discard did."""
+
+    status: str
+    run_id: int | None
+    counts: Counts
+    watermark_before: str | None
+    watermark_after: str | None
+
+
+# ---------------------------------------------------------------------------
+# Plan: extract, validate, classify. Reads the source; writes only a scratch file.
+# ---------------------------------------------------------------------------
+def plan_sync(
+    folder: DataFolder, settings: SyncSettings, *, full_refresh: bool = False, progress: Progress | None = None
+) -> ChangeSet:
+    """Read what changed in the source since the last successful sync and stage it for review.
+
+    Raises `DataFolderBusy` if another sync holds the folder, `SourceUnavailable`
+    or `SourceSchemaError` if the source cannot be read, `SourceChanged` if the
+    folder was filled from another source (a full refresh switches sources),
+    and `SyncCancelled` if `progress.cancel()` was called.
+    """
+    progress = progress or Progress()
+    folder.ensure()
+    lock = _acquire(folder)
+    started_at = to_utc_text(now_utc())
+    store: ChangeStore | None = None
+    source = Source(settings.source)
+    state = SyncState()
+    mode: Mode = "full_refresh" if full_refresh else "incremental"
+    try:
+        # A crash between the working and the stats commit leaves stats one run behind: repair first.
+        if stats.ensure_stats_current(folder.working_db, folder.stats_db):
+            log.warning("Statistics were behind the working table and have been rebuilt")
+        state = load_state(folder.working_db)
+        source.check()
+        if state.source and state.source != source.identity and not full_refresh:
+            raise SourceChanged(
+                "This data folder holds parcels from a different source. To replace them with this "
+                "source's parcels, run a full refresh.",
+                details=f"folder source: {state.source}; requested: {source.identity}",
+            )
+        if state.watermark is None and not full_refresh:
+            mode = "first_sync"
+        since = None if mode != "incremental" else state.watermark_time - settings.source.lookback
+        log.info("Sync started (%s) from %s", mode.replace("_", " "), source.describe())
+        log.info("Watermark before: %s; reading rows changed since %s", state.watermark or "none (first sync)",
+                 to_utc_text(since) if since else "the beginning")
+
+        # -- Extract and validate, chunk by chunk: memory stays at one chunk.
+        progress.step("Counting parcels to read")
+        expected = source.count(since)
+        progress.step("Reading parcels from the source", expected)
+        for stale in folder.pending_dir.glob("changeset-*.sqlite"):
+            stale.unlink()  # left by a crash; we hold the lock, so nobody else uses it
+        store = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite")
+        zone = settings.source.zone()
+        since_text = to_utc_text(since) if since else None
+        read = considered = 0
+        newest = state.watermark
+        for raw in source.read(since, settings.chunk_rows):
+            progress.check_cancelled()
+            chunk = validate_chunk(raw, zone, since_text)
+            store.add(chunk.valid, chunk.rejected)
+            if chunk.max_timestamp and (newest is None or chunk.max_timestamp > newest):
+                newest = chunk.max_timestamp
+            read += len(raw)
+            considered += chunk.rows
+            progress.advance(read)
+        log.info("Read %s rows from the source (%s inside the sync window)", f"{read:,}", f"{considered:,}")
+
+        # -- Classify against the working table.
+        progress.check_cancelled()
+        progress.step("Comparing with the working table")
+        counts = store.classify(folder.working_db, settings.thresholds, full_refresh)
+        change_set = ChangeSet(
+            folder=folder, settings=settings, mode=mode, source_description=source.describe(),
+            source_identity=source.identity, started_at=started_at, state_before=state, watermark_after=newest,
+            counts=counts, working_rows=_working_rows(folder), _store=store, _lock=lock,
+        )
+        log.info(
+            "Change set: %s new, %s changed, %s unchanged, %s deleted, %s rejected, %s flagged",
+            *(f"{n:,}" for n in (counts.new, counts.changed, counts.unchanged, counts.deleted, counts.rejected, counts.flagged)),
+        )
+        if change_set.mass_delete:
+            log.warning(
+                "This full refresh would delete %s of %s parcels (more than %.0f%%); it needs an explicit override",
+                f"{counts.deleted:,}", f"{change_set.working_rows:,}", settings.thresholds.mass_delete * 100,
+            )
+        return change_set
+    except BaseException as exc:
+        if store is not None:
+            store.close()
+        _record_failure(folder, started_at, mode, source, state, exc)
+        lock.release()
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Commit: the one step that writes. Working table, journal, run and watermark in one transaction.
+# ---------------------------------------------------------------------------
+def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: Progress | None = None) -> SyncResult:
+    """Apply a reviewed change set to working_db.sqlite and stats_db.sqlite.
+
+    Everything in the working database (parcels, journal, rejects, run record,
+    watermark) is one transaction: on any error or cancellation it is rolled
+    back and the folder is exactly as before. Raises `MassDeleteRefused` (and
+    keeps the change set open) for a flagged mass delete without
+    `allow_mass_delete`.
+    """
+    progress = progress or Progress()
+    store = change_set._open_store()
+    if change_set.mass_delete and not allow_mass_delete:
+        raise MassDeleteRefused(
+            f"This full refresh would delete {change_set.counts.deleted:,} of {change_set.working_rows:,} parcels. "
+            "Check that the source is complete; if the deletions are right, confirm them explicitly "
+            "(--allow-mass-delete on the command line)."
+        )
+    folder, counts = change_set.folder, change_set.counts
+    status = NOTHING_TO_DO if change_set.nothing_to_do else COMMITTED
+    chunk_rows = change_set.settings.chunk_rows
+    engine = sqlite_engine(folder.working_db)
+    try:
+        with engine.begin() as conn:
+            ensure_schema(conn)
+            before = read_state(conn)
+            run_id = record_run(conn, change_set._run_record(status))
+
+            # -- New and changed parcels: upserted through the request's load function.
+            progress.step("Saving new and changed parcels", counts.new + counts.changed)
+            done = 0
+            fields = ", ".join(schema.FIELDS)
+            for frame in store.iter_frames(f"SELECT {fields} FROM changes WHERE kind IN ('new', 'changed')", chunk_rows):
+                progress.check_cancelled()
+                create_and_load_working_db(frame, conn)
+                _log_ids("Saved", frame)
+                done += len(frame)
+                progress.advance(done)
+
+            # -- Parcels gone from the source (full refresh only).
+            for frame in store.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
+                progress.check_cancelled()
+                conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE} WHERE id = ?", [(i,) for i in frame[schema.ID]])
+                _log_ids("Deleted", frame)
+
+            # -- The journal of every applied change, and the rejected rows.
+            progress.step("Recording the change journal")
+            for frame in store.iter_frames(_JOURNAL_QUERY, chunk_rows):
+                progress.check_cancelled()
+                frame.insert(0, "run_id", run_id)
+                frame.to_sql("journal", conn, if_exists="append", index=False, method=insert_rows_method())
+            for frame in store.iter_frames(f"SELECT {fields}, reason FROM rejected ORDER BY id", chunk_rows):
+                frame.insert(0, "run_id", run_id)
+                frame.to_sql("rejects", conn, if_exists="append", index=False, method=insert_rows_method())
+
+            # -- Advance the watermark to the newest source timestamp read (source time, not our clock).
+            # last_run_id names the last run that changed parcels: the stats follow it.
+            changed_parcels = counts.to_apply > 0
+            save_state(conn, SyncState(
+                watermark=change_set.watermark_after,
+                last_success_at=to_utc_text(now_utc()),
+                last_run_id=run_id if changed_parcels else before.last_run_id,
+                source=change_set.source_identity,
+            ))
+            progress.check_cancelled()
+        log.info("Committed run %s: watermark %s -> %s", run_id, before.watermark or "none", change_set.watermark_after or "none")
+    except BaseException as exc:
+        change_set._close()
+        _record_failure_of(change_set, exc)
+        raise
+    finally:
+        engine.dispose()
+
+    # -- Statistics follow in their own file; if this step fails they are rebuilt on the next sync.
+    if changed_parcels:
+        try:
+            stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, stats.deltas(store))
+        except Exception:
+            log.exception("Statistics could not be updated; they will be rebuilt at the next sync")
+    change_set._close()
+    return SyncResult(status, run_id, counts, change_set.state_before.watermark, change_set.watermark_after)
+
+
+def discard(change_set: ChangeSet) -> SyncResult:
+    """Throw a change set away: parcels, statistics and watermark stay exactly as they were."""
+    change_set._open_store()
+    run_id = record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(DISCARDED))
+    change_set._close()
+    log.info("Change set discarded; nothing was changed")
+    return SyncResult(DISCARDED, run_id, change_set.counts, change_set.state_before.watermark, change_set.state_before.watermark)
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+def _acquire(folder: DataFolder) -> FileLock:
+    lock = FileLock(folder.lock_file)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise DataFolderBusy(
+            f"Another sync is already running for this data folder ({folder.path}). "
+            "Wait for it to finish (or close the other window), then try again.",
+            details=str(exc),
+        ) from exc
+    return lock
+
+
+def _working_rows(folder: DataFolder) -> int:
+    if not folder.working_db.exists():
+        return 0
+    engine = sqlite_engine(folder.working_db, read_only=True)
+    try:
+        with engine.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (schema.WORKING_TABLE,)
+            ).fetchone()
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {schema.WORKING_TABLE}").scalar_one()) if found else 0
+    finally:
+        engine.dispose()
+
+
+def _describe_failure(exc: BaseException) -> tuple[str, str]:
+    status = CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else FAILED
+    message = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
+    return status, message
+
+
+def _record_failure(folder: DataFolder, started_at: str, mode: str, source: Source, state: SyncState, exc: BaseException) -> None:
+    if isinstance(exc, DataFolderBusy):
+        return  # the other sync owns the folder; it will write the history
+    status, message = _describe_failure(exc)
+    log.log(logging.INFO if status == CANCELLED else logging.ERROR, "Sync %s: %s", status, message)
+    record_unsuccessful_run(folder.working_db, RunRecord(
+        started_at=started_at, finished_at=to_utc_text(now_utc()), mode=mode, status=status,
+        source=source.describe(), counts=Counts(), watermark_before=state.watermark, error=message,
+    ))
+
+
+def _record_failure_of(change_set: ChangeSet, exc: BaseException) -> None:
+    status, message = _describe_failure(exc)
+    log.log(logging.INFO if status == CANCELLED else logging.ERROR, "Commit %s, nothing was changed: %s", status, message)
+    record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(status, message))
+
+
+def _log_ids(action: str, frame: pd.DataFrame) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s parcels: %s", action, ", ".join(frame[schema.ID].astype(str)))
