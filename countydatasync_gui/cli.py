@@ -1,0 +1,210 @@
+"""`countydatasync`: the headless command line, for scheduled runs and for people who like terminals.
+
+Exit codes: 0 success (nothing to do included), 1 failure (one plain line on
+stderr, details in the log file), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .etl import schema
+from .etl.config import load_settings
+from .etl.datafolder import DataFolder
+from .etl.demo import create_demo_county, edit_demo_county
+from .etl.errors import MassDeleteRefused, SyncError
+from .etl.logs import LOG_FILE, configure_logging
+from .etl.state import SUCCESSFUL, load_state, recent_runs
+from .etl.sync import ChangeSet, commit, discard, plan_sync
+
+log = logging.getLogger("countydatasync_gui.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the docs and the tests)."""
+    parser = argparse.ArgumentParser(prog="countydatasync", description="Sync county parcel records into local SQLite databases.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sync = commands.add_parser("sync", help="pull what changed since the last sync, show it, and commit it")
+    _add_data_dir(sync)
+    sync.add_argument("--source", metavar="URL", help="SQLAlchemy URL of the county's database (default: the demo county)")
+    sync.add_argument("--table", metavar="NAME", help="source table or view (default: parcels)")
+    sync.add_argument("--full-refresh", action="store_true", help="read every source row and also remove parcels the source no longer has")
+    sync.add_argument("--allow-mass-delete", action="store_true", help="with --full-refresh: commit even if more than 5%% of parcels would be deleted")
+    answer = sync.add_mutually_exclusive_group()
+    answer.add_argument("--dry-run", action="store_true", help="show the changes, commit nothing")
+    answer.add_argument("--yes", action="store_true", help="commit without asking")
+    sync.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    sync.add_argument("-v", "--verbose", action="store_true", help="also log each changed parcel id")
+
+    status = commands.add_parser("status", help="when the last sync succeeded, the watermark and recent runs")
+    _add_data_dir(status)
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    demo = commands.add_parser("demo", help="make or edit a demo county source")
+    demo_commands = demo.add_subparsers(dest="demo_command", required=True)
+    create = demo_commands.add_parser("create", help="write a new demo county SQLite file")
+    create.add_argument("path", type=Path)
+    create.add_argument("--parcels", type=int, default=25_000)
+    create.add_argument("--seed", type=int, default=1)
+    edit = demo_commands.add_parser("edit", help="apply a realistic day of county edits")
+    edit.add_argument("path", type=Path)
+    edit.add_argument("--changes", type=int, default=150)
+    edit.add_argument("--seed", type=int)
+    return parser
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", metavar="DIR", help="folder for working_db.sqlite and stats_db.sqlite "
+                        "(default: $COUNTYDATASYNC_DATA_DIR, else your user data folder)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `countydatasync` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sync":
+        if args.allow_mass_delete and not args.full_refresh:
+            parser.error("--allow-mass-delete only makes sense with --full-refresh")
+        if not (args.yes or args.dry_run) and not sys.stdin.isatty():
+            parser.error("no terminal to ask on: pass --yes to commit or --dry-run to only preview")
+    try:
+        if args.command == "sync":
+            return _sync(args)
+        if args.command == "status":
+            return _status(args)
+        return _demo(args)
+    except SyncError as exc:
+        log.debug("details: %s", exc.details)
+        return _fail(exc.message, args)
+    except KeyboardInterrupt:
+        return _fail("Interrupted. Nothing was changed.", args)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    folder = DataFolder.resolve(args.data_dir)
+    configure_logging(folder, console_level=logging.DEBUG if args.verbose else logging.INFO)
+    settings = load_settings(folder, source_url=args.source, table=args.table)
+    change_set = plan_sync(folder, settings, full_refresh=args.full_refresh)
+    if not args.json:
+        _print_summary(change_set)
+
+    if change_set.nothing_to_do:
+        result = commit(change_set)
+    elif args.dry_run:
+        result = discard(change_set)
+        return _report(args, "previewed", result.run_id, change_set)
+    elif args.yes or _confirm(change_set):
+        try:
+            result = commit(change_set, allow_mass_delete=args.allow_mass_delete)
+        except MassDeleteRefused:
+            discard(change_set)
+            raise
+    else:
+        result = discard(change_set)
+    if not args.json:
+        print({"committed": "Committed.", "nothing_to_do": "Nothing changed since the last sync.",
+               "discarded": "Discarded; nothing was changed."}[result.status])
+    return _report(args, result.status, result.run_id, change_set)
+
+
+def _confirm(change_set: ChangeSet) -> bool:
+    prompt = "Commit these changes"
+    if change_set.mass_delete:
+        prompt += f" INCLUDING {change_set.counts.deleted:,} DELETIONS"
+    try:
+        return input(f"{prompt}? [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _report(args: argparse.Namespace, status: str, run_id: int | None, change_set: ChangeSet) -> int:
+    if args.json:
+        print(json.dumps({
+            "status": status, "run_id": run_id, "mode": change_set.mode, "source": change_set.source_description,
+            "counts": change_set.counts.as_dict(),
+            "watermark_before": change_set.state_before.watermark,
+            "watermark_after": change_set.watermark_after if status in SUCCESSFUL else change_set.state_before.watermark,
+        }))
+    return 0
+
+
+def _print_summary(change_set: ChangeSet) -> None:
+    counts = change_set.counts
+    print(f"Source: {change_set.source_description}")
+    print(f"Mode: {change_set.mode.replace('_', ' ')}; last sync's watermark: {change_set.state_before.watermark or 'none'}")
+    for label, value in (("New", counts.new), ("Changed", counts.changed), ("Unchanged", counts.unchanged),
+                         ("Deleted", counts.deleted), ("Rejected", counts.rejected), ("Flagged", counts.flagged)):
+        print(f"  {label:<10}{value:>12,}")
+    _print_examples(change_set, "rejected", "reason", "Rejected (not loaded)")
+    _print_examples(change_set, "flagged", "flags", "Flagged for a second look")
+    if change_set.mass_delete:
+        print(f"WARNING: this full refresh deletes {counts.deleted:,} of {change_set.working_rows:,} parcels.")
+
+
+def _print_examples(change_set: ChangeSet, kind: str, column: str, title: str, limit: int = 10) -> None:
+    total = change_set.count(kind)
+    if not total:
+        return
+    print(f"{title}:")
+    for row in change_set.rows(kind, limit=limit).itertuples():
+        print(f"  {getattr(row, schema.ID) or '(no id)'}: {getattr(row, column)}")
+    if total > limit:
+        print(f"  ... and {total - limit:,} more")
+
+
+def _status(args: argparse.Namespace) -> int:
+    folder = DataFolder.resolve(args.data_dir)
+    state = load_state(folder.working_db)
+    runs = recent_runs(folder.working_db, limit=10)
+    run_list: list[dict[str, Any]] = json.loads(runs.to_json(orient="records")) if len(runs) else []
+    if args.json:
+        print(json.dumps({
+            "data_dir": str(folder.path), "last_success": state.last_success_at, "watermark": state.watermark,
+            "source": state.source, "runs": run_list,
+        }))
+        return 0
+    print(f"Data folder: {folder.path}")
+    print(f"Last successful sync: {state.last_success_at or 'never'}")
+    print(f"Watermark: {state.watermark or 'none'}")
+    for run in run_list:
+        print(f"  run {run['run_id']:>4}  {run['started_at']}  {run['mode']:<12} {run['status']:<13} "
+              f"new {run['new'] or 0:,} changed {run['changed'] or 0:,} deleted {run['deleted'] or 0:,} "
+              f"rejected {run['rejected'] or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if args.demo_command == "create":
+        try:
+            rows = create_demo_county(args.path, parcels=args.parcels, seed=args.seed)
+        except FileExistsError:
+            raise SyncError(f"{args.path} already exists. Choose a new file name or delete the old file.") from None
+        print(f"Created a demo county with {rows:,} parcels in {args.path}")
+    else:
+        try:
+            summary = edit_demo_county(args.path, changes=args.changes, seed=args.seed)
+        except FileNotFoundError:
+            raise SyncError(f"{args.path} does not exist. Create it first with 'countydatasync demo create'.") from None
+        print(f"Applied {summary.total:,} edits to {args.path}: {summary}")
+    return 0
+
+
+def _fail(message: str, args: argparse.Namespace) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"status": "failed", "error": message}))
+    if args.command == "sync":
+        message += f" (Details: {DataFolder.resolve(args.data_dir).log_dir / LOG_FILE})"
+    print(f"countydatasync: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

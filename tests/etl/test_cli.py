@@ -1,0 +1,118 @@
+"""The `countydatasync` console script, run as a real subprocess the way a scheduler would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import SourceTable, parcel
+
+CLI = [sys.executable, "-m", "countydatasync_gui.cli"]
+
+
+def run(*args: str, data_dir: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["COUNTYDATASYNC_DATA_DIR"] = str(data_dir)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, input=stdin, timeout=120)
+
+
+@pytest.fixture
+def county(source: SourceTable) -> SourceTable:
+    source.upsert(parcel(f"01-{i:04d}", f"2024-01-{i + 1:02d} 09:00:00") for i in range(20))
+    return source
+
+
+def test_sync_yes_json_commits_and_reports(tmp_path: Path, county: SourceTable) -> None:
+    done = run("sync", "--source", county.url, "--yes", "--json", data_dir=tmp_path / "data")
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "committed" and report["run_id"] == 1
+    assert report["counts"] == {"rows_read": 20, "new": 20, "changed": 0, "unchanged": 0, "deleted": 0, "rejected": 0, "flagged": 0}
+    assert (report["watermark_before"], report["watermark_after"]) == (None, "2024-01-20T09:00:00.000000Z")
+    assert "Loaded 20 rows into working" in done.stderr  # the log goes to stderr, the JSON alone to stdout
+
+    again = json.loads(run("sync", "--source", county.url, "--yes", "--json", data_dir=tmp_path / "data").stdout)
+    assert again["status"] == "nothing_to_do"
+
+    status = json.loads(run("status", "--json", data_dir=tmp_path / "data").stdout)
+    assert status["watermark"] == "2024-01-20T09:00:00.000000Z" and status["last_success"]
+    assert [r["status"] for r in status["runs"]] == ["nothing_to_do", "committed"]
+
+
+def test_dry_run_previews_without_committing(tmp_path: Path, county: SourceTable) -> None:
+    done = run("sync", "--data-dir", str(tmp_path / "data"), "--source", county.url, "--dry-run")
+
+    assert done.returncode == 0
+    assert "New" in done.stdout and "20" in done.stdout
+    status = json.loads(run("status", "--data-dir", str(tmp_path / "data"), "--json").stdout)
+    assert status["watermark"] is None
+
+
+def test_without_a_terminal_it_needs_yes_or_dry_run(tmp_path: Path, county: SourceTable) -> None:
+    done = run("sync", "--source", county.url, data_dir=tmp_path / "data", stdin="")
+
+    assert done.returncode == 2
+    assert "--yes" in done.stderr and not (tmp_path / "data" / "working_db.sqlite").exists()
+
+
+def test_mass_delete_without_override_commits_nothing(tmp_path: Path, county: SourceTable) -> None:
+    assert run("sync", "--source", county.url, "--yes", data_dir=tmp_path / "data").returncode == 0
+    county.delete(*(f"01-{i:04d}" for i in range(5)))
+
+    refused = run("sync", "--source", county.url, "--full-refresh", "--yes", "--json", data_dir=tmp_path / "data")
+    assert refused.returncode == 1
+    assert "delete 5 of 20 parcels" in refused.stderr
+    assert json.loads(refused.stdout)["status"] == "failed"
+
+    allowed = run("sync", "--source", county.url, "--full-refresh", "--allow-mass-delete", "--yes", "--json",
+                  data_dir=tmp_path / "data")
+    assert json.loads(allowed.stdout)["counts"]["deleted"] == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--source", "sqlite:////nowhere/parcels.sqlite"], "was not found"),
+        (["--table", "no_such_table"], "no table named 'no_such_table'"),
+    ],
+)
+def test_expected_failures_print_one_plain_line(tmp_path: Path, county: SourceTable, args: list[str], words: str) -> None:
+    if "--source" not in args:
+        args = ["--source", county.url, *args]
+    done = run("sync", *args, "--yes", data_dir=tmp_path / "data")
+
+    assert done.returncode == 1
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run("sync", "--allow-mass-delete", "--yes", data_dir=tmp_path).returncode == 2
+    assert run("sync", "--yes", "--dry-run", data_dir=tmp_path).returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_version(tmp_path: Path) -> None:
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout.startswith("countydatasync ")
+
+
+def test_demo_create_edit_and_sync(tmp_path: Path) -> None:
+    demo = tmp_path / "demo.sqlite"
+    assert run("demo", "create", str(demo), "--parcels", "500", "--seed", "3").returncode == 0
+    assert run("demo", "create", str(demo)).returncode == 1  # refuses to overwrite
+    first = json.loads(run("sync", "--source", f"sqlite:///{demo}", "--yes", "--json", data_dir=tmp_path / "d").stdout)
+    assert first["counts"]["new"] == 500
+
+    assert run("demo", "edit", str(demo), "--changes", "20", "--seed", "4").returncode == 0
+    second = json.loads(run("sync", "--source", f"sqlite:///{demo}", "--yes", "--json", data_dir=tmp_path / "d").stdout)
+    counts = second["counts"]
+    assert second["status"] == "committed"
+    assert 0 < counts["new"] + counts["changed"] <= 40 and counts["unchanged"] < 500
