@@ -1,0 +1,166 @@
+"""Benchmark CountyDataSync against a floor and a peer: `make bench` (or `python -m bench.run --help`).
+
+For each county size it builds a demo source, then, each measurement in its own
+process and repeated, times and measures peak memory of: the first full sync,
+an incremental sync after 1 % of parcels changed (updates, splits, retirements
+and a few rejects), a sync with nothing changed; the floor (plain sqlite3
+executemany of the same rows into a keyed table in one transaction); and dlt
+(first load and the same 1 % change). It prints medians with ratios, checks the
+targets of the scale issue, and writes docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county
+
+ROOT = Path(__file__).resolve().parent.parent
+# The edit time is fixed so every repeat applies the very same 1 % change.
+EDIT_TIME = datetime(2026, 6, 1, 12, 0, 0)
+
+
+def measure(*args: str) -> dict[str, float]:
+    """Run one scenario in a fresh interpreter and return its figures."""
+    done = subprocess.run([sys.executable, "-m", "bench.scenarios", *args], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"scenario {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_size(parcels: int, repeat: int, work: Path, with_dlt: bool) -> dict[str, list[dict[str, float]]]:
+    """All scenarios for one county size, `repeat` times each."""
+    pristine = work / f"source-{parcels}.sqlite"
+    if not pristine.exists():
+        create_demo_county(pristine, parcels=parcels, seed=1)
+    results: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for attempt in range(repeat):
+        run_dir = work / f"run-{parcels}-{attempt}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir()
+        source = run_dir / "source.sqlite"
+        shutil.copyfile(pristine, source)
+        data = str(run_dir / "data")
+        results["floor"].append(measure("floor", str(source), str(run_dir / "floor.sqlite")))
+        results["full sync"].append(measure("sync", str(source), data))
+        if with_dlt:
+            results["dlt first load"].append(
+                measure("dlt", str(source), str(run_dir / "dlt.sqlite"), str(run_dir / "dlt-pipelines")))
+        edit_demo_county(source, changes=parcels // 100, seed=2, now=EDIT_TIME)
+        results["incremental 1%"].append(measure("sync", str(source), data))
+        results["nothing changed"].append(measure("sync", str(source), data))
+        if with_dlt:
+            results["dlt incremental 1%"].append(
+                measure("dlt", str(source), str(run_dir / "dlt.sqlite"), str(run_dir / "dlt-pipelines")))
+        if attempt == 0 and parcels >= 100_000:
+            results.update(_gui_scenarios(run_dir, data, parcels))
+        print(f"  {parcels:,} parcels, run {attempt + 1}/{repeat} done", file=sys.stderr)
+    return results
+
+
+def _gui_scenarios(run_dir: Path, data: str, parcels: int) -> dict[str, list[dict[str, float]]]:
+    """Time to first rows of the table browser on the working table and of a large change review."""
+    found: dict[str, list[dict[str, float]]] = {}
+    found["browser first rows"] = [measure("browser", data)]
+    if parcels >= 100_000:
+        found["review first rows (100,000 changes)"] = [measure("review", str(run_dir))]
+    return found
+
+
+def median(values: list[dict[str, float]], key: str) -> float:
+    return statistics.median(v[key] for v in values)
+
+
+def report(all_results: dict[int, dict[str, list[dict[str, float]]]], repeat: int) -> str:
+    """The Markdown report: a table of medians with ratios, then the targets."""
+    lines = [
+        "# Benchmarks", "",
+        f"Measured {date.today().isoformat()} by `make bench` on {platform.platform()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        + ", ".join(f"{p} {_version(p)}" for p in ("pandas", "SQLAlchemy", "pyarrow", "dlt")) + ".",
+        f"Medians over {repeat} runs, each measurement in its own process; seconds exclude interpreter start-up.", "",
+        "| parcels | scenario | seconds | peak MB | x floor | x dlt |", "| ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for parcels, results in all_results.items():
+        floor = median(results["floor"], "seconds")
+        peers = {"full sync": "dlt first load", "incremental 1%": "dlt incremental 1%"}
+        for name, values in results.items():
+            seconds = median(values, "seconds")
+            peer = peers.get(name)
+            versus_dlt = f"{seconds / median(results[peer], 'seconds'):.2f}" if peer in results else ""
+            lines.append(f"| {parcels:,} | {name} | {seconds:.2f} | {median(values, 'peak_mb'):.0f} | "
+                         f"{seconds / floor:.2f} | {versus_dlt} |")
+    lines += ["", "## Targets", ""] + [f"- {t}" for t in targets(all_results)]
+    return "\n".join(lines) + "\n"
+
+
+def targets(all_results: dict[int, dict[str, list[dict[str, float]]]]) -> list[str]:
+    """Each target of the scale issue, with the measured figure and whether it is met."""
+    checks: list[str] = []
+    largest = max(all_results)
+    r = all_results[largest]
+    full = median(r["full sync"], "seconds")
+
+    def check(label: str, value: float, limit: float, unit: str = "") -> None:
+        checks.append(f"{'met' if value <= limit else 'NOT met'}: {label}: {value:.3g}{unit} (limit {limit:.3g}{unit})")
+
+    check(f"full sync of {largest:,} vs floor", full / median(r["floor"], "seconds"), 2.5, "x")
+    check(f"incremental 1% vs full sync ({largest:,})", median(r["incremental 1%"], "seconds") / full, 0.05)
+    check(f"nothing changed vs full sync ({largest:,})", median(r["nothing changed"], "seconds") / full, 0.01)
+    if "dlt first load" in r:
+        check("full sync vs dlt first load", full / median(r["dlt first load"], "seconds"), 0.5, "x")
+        check("incremental vs dlt incremental",
+              median(r["incremental 1%"], "seconds") / median(r["dlt incremental 1%"], "seconds"), 1 / 3, "x")
+    smallest = min(all_results)
+    if smallest != largest:
+        growth = median(r["full sync"], "peak_mb") - median(all_results[smallest]["full sync"], "peak_mb")
+        check(f"peak memory growth {smallest:,} -> {largest:,} parcels", growth, 100, " MB")
+    for name, limit in (("browser first rows", 0.3), ("review first rows (100,000 changes)", 0.5)):
+        if name in r:
+            check(name, median(r[name], "seconds"), limit, " s")
+    return checks
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated county sizes")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="folder for sources and databases (default: a temporary folder)")
+    parser.add_argument("--no-dlt", action="store_true", help="skip the dlt peer")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="cds-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    all_results = {}
+    for parcels in (int(s) for s in args.sizes.split(",")):
+        print(f"Benchmarking {parcels:,} parcels in {work} ...", file=sys.stderr)
+        all_results[parcels] = run_size(parcels, args.repeat, work, with_dlt=not args.no_dlt)
+    text = report(all_results, args.repeat)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"Wrote {args.out} ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

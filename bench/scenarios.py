@@ -1,0 +1,87 @@
+"""One benchmark measurement, run in its own process: `python -m bench.scenarios NAME ARGS...`.
+
+Prints one JSON line: `seconds` (the measured work, inside the process, without
+interpreter start-up) and `peak_mb` (the process's peak resident memory).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+
+def _engine_sync(source: str, data_dir: str) -> Callable[[], None]:
+    """Our sync, as `countydatasync sync --yes` runs it: plan, then commit."""
+    from countydatasync_gui.etl.datafolder import DataFolder
+    from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
+    from countydatasync_gui.etl.sync import commit, plan_sync
+
+    folder = DataFolder.resolve(data_dir)
+    settings = SyncSettings(SourceSettings(url=f"sqlite:///{source}"))
+    return lambda: commit(plan_sync(folder, settings))
+
+
+def _floor(source: str, target: str) -> Callable[[], None]:
+    """Plain sqlite3 executemany of the same rows into a table with a primary key, in one transaction."""
+    rows = sqlite3.connect(source).execute("SELECT * FROM parcels").fetchall()
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute(
+        "CREATE TABLE working (id TEXT PRIMARY KEY, owner TEXT, use_code TEXT, acres REAL, assessed_value REAL, "
+        "last_updated TEXT, site_address TEXT, land_value REAL, improvement_value REAL)"
+    )
+
+    def insert() -> None:
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO working VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.execute("COMMIT")
+
+    return insert
+
+
+def _dlt(source: str, target: str, pipelines_dir: str) -> Callable[[], None]:
+    """dlt configured as a data engineer would for the same job (see docs/benchmarks.md)."""
+    import dlt
+    from dlt.sources.sql_database import sql_table
+
+    return lambda: _run_dlt(dlt, sql_table, source, target, pipelines_dir)
+
+
+def _run_dlt(dlt, sql_table, source: str, target: str, pipelines_dir: str) -> None:  # type: ignore[no-untyped-def]
+    parcels = sql_table(
+        credentials=f"sqlite:///{source}", table="parcels", backend="pyarrow",
+        incremental=dlt.sources.incremental("last_updated"),
+    )
+    pipeline = dlt.pipeline(
+        pipeline_name="parcels", pipelines_dir=pipelines_dir, dataset_name="main",
+        destination=dlt.destinations.sqlalchemy(f"sqlite:///{target}", create_primary_keys=True),
+    )
+    pipeline.run(parcels, write_disposition="merge", primary_key="id")
+
+
+def main(name: str, *args: str) -> None:
+    # Each branch imports and prepares first; only the returned callable is timed.
+    if name == "sync":
+        work: Callable[[], object] = _engine_sync(*args)
+    elif name == "floor":
+        work = _floor(*args)
+    elif name == "dlt":
+        work = _dlt(*args)
+    elif name in ("review", "browser"):
+        from bench.gui_open import measure
+        work = measure(name, *args)
+    else:
+        raise SystemExit(f"unknown scenario {name!r}")
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": result if isinstance(result, float) else seconds, "peak_mb": round(peak_mb, 1)}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
