@@ -16,13 +16,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/countydatasync sync --yes
+	$(BIN)/countydatasync-gui
 
 # lint-imports fails the build if the engine imports Qt (contract in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/lint-imports
 
+# ensure_postgres.sh installs Debian's PostgreSQL server for tests/pg when missing (as root);
+# elsewhere those tests skip and say how to get it.
 test: lint
+	@bash scripts/ensure_postgres.sh
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Not part of `make test`: sizes of 100,000 and 1,000,000 parcels take several minutes.

@@ -7,6 +7,7 @@ stderr, details in the log file), 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -15,11 +16,13 @@ from typing import Any, Sequence
 
 from . import __version__
 from .etl import schema
-from .etl.config import load_settings
+from .etl.config import config_path, effective_settings, load_settings
 from .etl.datafolder import DataFolder
 from .etl.demo import create_demo_county, edit_demo_county
 from .etl.errors import MassDeleteRefused, SyncError
 from .etl.logs import LOG_FILE, configure_logging
+from .etl.passwords import store_password
+from .etl.source import parse_url
 from .etl.state import SUCCESSFUL, load_state, recent_runs
 from .etl.sync import ChangeSet, commit, discard, plan_sync
 
@@ -36,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(sync)
     sync.add_argument("--source", metavar="URL", help="SQLAlchemy URL of the county's database (default: the demo county)")
     sync.add_argument("--table", metavar="NAME", help="source table or view (default: parcels)")
+    sync.add_argument("--preset", metavar="NAME", help="column mapping preset: wisconsin or florida_nal")
+    _add_config(sync)
     sync.add_argument("--full-refresh", action="store_true", help="read every source row and also remove parcels the source no longer has")
     sync.add_argument("--allow-mass-delete", action="store_true", help="with --full-refresh: commit even if more than 5%% of parcels would be deleted")
     answer = sync.add_mutually_exclusive_group()
@@ -47,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="when the last sync succeeded, the watermark and recent runs")
     _add_data_dir(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
+
+    config = commands.add_parser("config", help="show the settings in force, or store the source password")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    show = config_commands.add_parser("show", help="print the effective settings (flags over config.toml), without secrets")
+    set_password = config_commands.add_parser("set-password", help="store the source password in the system keyring")
+    for sub in (show, set_password):
+        _add_data_dir(sub)
+        _add_config(sub)
+    show.add_argument("--source", metavar="URL", help="as for sync")
+    show.add_argument("--table", metavar="NAME", help="as for sync")
+    show.add_argument("--preset", metavar="NAME", help="as for sync")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
 
     demo = commands.add_parser("demo", help="make or edit a demo county source")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)
@@ -66,6 +83,11 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
                         "(default: $COUNTYDATASYNC_DATA_DIR, else your user data folder)")
 
 
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", type=Path,
+                        help="settings file (default: config.toml in the data folder)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `countydatasync` console script."""
     parser = build_parser()
@@ -80,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sync(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "config":
+            return _config(args)
         return _demo(args)
     except SyncError as exc:
         log.debug("details: %s", exc.details)
@@ -91,7 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sync(args: argparse.Namespace) -> int:
     folder = DataFolder.resolve(args.data_dir)
     configure_logging(folder, console_level=logging.DEBUG if args.verbose else logging.INFO)
-    settings = load_settings(folder, source_url=args.source, table=args.table)
+    # Ask for a password only where someone can type it; elsewhere a refused login says where to put it.
+    prompt = getpass.getpass if sys.stdin.isatty() else None
+    settings = load_settings(folder, source_url=args.source, table=args.table, config_file=args.config,
+                             preset=args.preset, prompt=prompt)
     change_set = plan_sync(folder, settings, full_refresh=args.full_refresh)
     if not args.json:
         _print_summary(change_set)
@@ -178,6 +205,36 @@ def _status(args: argparse.Namespace) -> int:
         print(f"  run {run['run_id']:>4}  {run['started_at']}  {run['mode']:<12} {run['status']:<13} "
               f"new {run['new'] or 0:,} changed {run['changed'] or 0:,} deleted {run['deleted'] or 0:,} "
               f"rejected {run['rejected'] or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    folder = DataFolder.resolve(args.data_dir)
+    config_file = args.config or config_path(folder)
+    if args.config_command == "set-password":
+        settings = load_settings(folder, config_file=args.config, create_demo=False)
+        url = parse_url(settings.source.url)
+        if not url.username:
+            raise SyncError("The source address has no user name, so there is no password to store.")
+        store_password(url, getpass.getpass(f"Password for {url.username}@{url.host}: "))
+        print(f"Stored the password for {url.username}@{url.host} in the system keyring.")
+        return 0
+    settings = load_settings(folder, source_url=args.source, table=args.table, config_file=args.config,
+                             preset=args.preset, create_demo=False)
+    shown = {"data_dir": str(folder.path), "config_file": str(config_file), "config_file_exists": config_file.exists(),
+             **effective_settings(settings)}
+    if args.json:
+        print(json.dumps(shown))
+        return 0
+    print(f"Data folder: {shown['data_dir']}")
+    print(f"Settings file: {config_file}" + ("" if shown["config_file_exists"] else " (not found; defaults in use)"))
+    source = shown["source"]
+    for key in ("url", "schema", "table", "timezone", "lookback", "preset", "code_table", "change_detection", "password"):
+        print(f"  {key:<17}{source[key] if source[key] is not None else '-'}")
+    print("  columns:")
+    for field, words in source["columns"].items():
+        print(f"    {field:<18}{words}")
+    print("  thresholds: " + ", ".join(f"{k} {v:g}" for k, v in shown["thresholds"].items()))
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Table and column names go through SQLAlchemy's reflection and quoting, never
 into SQL text; the watermark is always a bound parameter. Rows come back with
-our field names (see `schema`), whatever the source calls its columns.
+our field names (see `schema`), converted as the mapping says (see `mapping`),
+whatever the source calls its columns.
 """
 
 from __future__ import annotations
@@ -19,14 +20,21 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from . import schema
+from . import mapping, schema
 from .errors import SourceSchemaError, SourceUnavailable
+from .passwords import password_help
 from .settings import SourceSettings
 
 # ISO text sorts like time only within one format and zone. For text cursors the
 # SQL filter therefore starts a day early (offsets are at most 14 hours); the
 # extra rows are re-read, found unchanged and cost nothing.
 _TEXT_CURSOR_SLACK = timedelta(days=1)
+# What drivers say when the server refused the login (psycopg, psycopg2, pyodbc, pymysql).
+_AUTH_WORDS = ("password authentication failed", "no password supplied", "login failed", "access denied for user")
+
+
+class LoginRefused(SourceUnavailable):
+    """The source server refused the user name or password."""
 
 
 def parse_url(url: str) -> URL:
@@ -59,6 +67,7 @@ class Source:
         self.settings = settings
         self.url = parse_url(settings.url)
         self._table: sa.Table | None = None
+        self._specs: dict[str, mapping.ColumnSpec] = {}
 
     def describe(self) -> str:
         """The source in words for screens and logs, without secrets."""
@@ -77,13 +86,24 @@ class Source:
             with engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise SourceUnavailable(
-                f"The source database ({describe_url(self.settings.url)}) could not be read. "
-                "Check that it is reachable and that the settings are right, then try again.",
-                details=str(exc),
-            ) from exc
+            raise self._unavailable(exc) from exc
         finally:
             engine.dispose()
+
+    def _unavailable(self, exc: SQLAlchemyError) -> SourceUnavailable:
+        """A driver error in plain words; a refused login says where the password comes from."""
+        where = describe_url(self.settings.url)
+        if any(words in str(exc).lower() for words in _AUTH_WORDS):
+            return LoginRefused(
+                f"The source database ({where}) refused the login for user '{self.url.username}'. "
+                f"Check the user name and password. {password_help(self.url)}",
+                details=str(exc),
+            )
+        return SourceUnavailable(
+            f"The source database ({where}) could not be read. "
+            "Check that it is reachable and that the settings are right, then try again.",
+            details=str(exc),
+        )
 
     def _engine(self) -> sa.Engine:
         if self.url.get_backend_name() == "sqlite":
@@ -96,8 +116,10 @@ class Source:
                 )
             uri = f"{path.resolve().as_uri()}?mode=ro"
             return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)
+        # The password is added only here, on its way to the driver: settings and URLs stay without it.
+        url = self.url if self.settings.password is None else self.url.set(password=self.settings.password)
         try:
-            return sa.create_engine(self.url, poolclass=NullPool)
+            return sa.create_engine(url, poolclass=NullPool)
         except (NoSuchModuleError, ImportError) as exc:
             raise SourceUnavailable(
                 f"CountyDataSync has no driver for '{self.url.drivername}' sources installed. "
@@ -115,25 +137,26 @@ class Source:
                     f"The source has no table named '{self.settings.table}'. Check the table name in the settings.",
                     details=str(exc),
                 ) from exc
-            missing = [
-                f"'{column}' (for {schema.LABELS[field].lower()})"
-                for field, column in self.settings.columns.items()
-                if field in schema.REQUIRED_FIELDS and column not in table.c
-            ]
-            if missing:
+            try:
+                specs, problems = mapping.resolve(
+                    self.settings.specs(), table.c.keys(), strict_optional=not self.settings.is_default_layout
+                )
+            except mapping.MappingError as exc:
+                raise SourceSchemaError(exc.message, details=exc.details) from exc
+            if problems:
                 raise SourceSchemaError(
-                    f"The source table '{self.settings.table}' has no column " + ", ".join(missing) + ". "
-                    "Check the column names in the settings.",
+                    f"The source table '{self.settings.table}' does not match the column mapping: " + "; ".join(problems)
+                    + ". Check the column names in the settings.",
                     details=f"columns found: {', '.join(table.c.keys())}",
                 )
-            self._table = table
+            self._table, self._specs = table, specs
         return self._table
 
     def _select(self, table: sa.Table, since: datetime | None, *columns: sa.ColumnElement) -> sa.Select:
         statement = sa.select(*columns)
         if since is None:
             return statement.select_from(table)
-        cursor = table.c[self.settings.columns[schema.LAST_UPDATED]]
+        cursor = table.c[self._specs[schema.LAST_UPDATED].columns[0]]
         # NULL timestamps are read by every sync and compared by content.
         return statement.select_from(table).where(sa.or_(cursor >= self._bound(cursor, since), cursor.is_(None)))
 
@@ -144,6 +167,18 @@ class Source:
                 return since
             return since.astimezone(self.settings.zone()).replace(tzinfo=None)
         return (since.astimezone(self.settings.zone()) - _TEXT_CURSOR_SLACK).strftime("%Y-%m-%d")
+
+    def catalogue(self) -> tuple[list[str], list[tuple[str, str]] | None]:
+        """Tables and views in the configured schema, and the configured table's (column, type) pairs (None if absent)."""
+        with self._connection() as conn:
+            inspector = sa.inspect(conn)
+            schema_name = self.settings.schema_name
+            names = sorted(set(inspector.get_table_names(schema=schema_name)) | set(inspector.get_view_names(schema=schema_name)))
+            try:
+                columns = [(c["name"], _type_name(c["type"])) for c in inspector.get_columns(self.settings.table, schema=schema_name)]
+            except NoSuchTableError:
+                columns = None
+        return names, columns
 
     def check(self) -> None:
         """Open the source and check its table and columns; raise a clear error if anything is missing."""
@@ -160,12 +195,18 @@ class Source:
         """Rows modified at or after `since` (all rows if None), as DataFrames named after `schema.FIELDS`."""
         with self._connection() as conn:
             table = self.table(conn)
-            selected = [
-                table.c[column].label(field)
-                for field, column in self.settings.columns.items()
-                if field in schema.FIELDS and column in table.c
-            ]
+            # Each source column once (two fields may share one); the mapping renames and converts.
+            selected = [table.c[column] for column in mapping.source_columns(self._specs)]
             # stream_results keeps a server-side cursor where the driver has one,
             # so memory stays at one chunk whatever the size of the county.
             streaming = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows)
-            yield from pd.read_sql(self._select(table, since, *selected), streaming, chunksize=chunk_rows)
+            for chunk in pd.read_sql(self._select(table, since, *selected), streaming, chunksize=chunk_rows):
+                yield mapping.apply(chunk, self._specs)
+
+
+def _type_name(column_type: object) -> str:
+    """A column type in SQL words ("NUMERIC(12, 2)"); the class name if the dialect cannot say."""
+    try:
+        return str(column_type)
+    except Exception:  # noqa: BLE001 - some reflected types (NullType) do not compile on their own
+        return type(column_type).__name__

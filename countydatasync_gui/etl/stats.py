@@ -18,13 +18,13 @@ from .changeset import ChangeStore
 from .db import sqlite_engine
 from .export import STATS_COLUMNS, create_and_load_stats_db
 from .state import load_state
-from .use_codes import UNKNOWN_GROUP, use_code_table
+from .use_codes import DEFAULT_CODE_TABLE, UNKNOWN_GROUP, use_code_table
 
 _FIGURES = ["parcel_count", "acres", "assessed_value"]
 
 
-def aggregate_working(working_db: Path) -> pd.DataFrame:
-    """Stats computed from scratch over the whole working table."""
+def aggregate_working(working_db: Path, code_table: str = DEFAULT_CODE_TABLE) -> pd.DataFrame:
+    """Stats computed from scratch over the whole working table (codes described by `code_table`)."""
     engine = sqlite_engine(working_db, read_only=True)
     try:
         with engine.connect() as conn:
@@ -37,7 +37,7 @@ def aggregate_working(working_db: Path) -> pd.DataFrame:
             )
     finally:
         engine.dispose()
-    return _finish(totals)
+    return _finish(totals, code_table)
 
 
 def deltas(store: ChangeStore) -> pd.DataFrame:
@@ -72,18 +72,21 @@ def read_stats(stats_db: Path) -> tuple[pd.DataFrame, int | None]:
         engine.dispose()
 
 
-def update_stats(working_db: Path, stats_db: Path, run_id: int, previous_run_id: int | None, change: pd.DataFrame) -> None:
+def update_stats(
+    working_db: Path, stats_db: Path, run_id: int, previous_run_id: int | None, change: pd.DataFrame,
+    code_table: str = DEFAULT_CODE_TABLE,
+) -> None:
     """After a commit: apply the commit's deltas if the stats reflect the previous run, else rebuild."""
     current, built_from = read_stats(stats_db)
     if built_from is not None and built_from == previous_run_id:
         combined = pd.concat([current[["use_code", *_FIGURES]], change], ignore_index=True)
         totals = combined.groupby("use_code", dropna=False, as_index=False)[_FIGURES].sum()
-        create_and_load_stats_db(_finish(totals[totals["parcel_count"] > 0]), stats_db, built_from_run=run_id)
+        create_and_load_stats_db(_finish(totals[totals["parcel_count"] > 0], code_table), stats_db, built_from_run=run_id)
     else:
-        create_and_load_stats_db(aggregate_working(working_db), stats_db, built_from_run=run_id)
+        create_and_load_stats_db(aggregate_working(working_db, code_table), stats_db, built_from_run=run_id)
 
 
-def ensure_stats_current(working_db: Path, stats_db: Path) -> bool:
+def ensure_stats_current(working_db: Path, stats_db: Path, code_table: str = DEFAULT_CODE_TABLE) -> bool:
     """Rebuild the stats if they lag behind the working table; True if a rebuild was needed."""
     state = load_state(working_db)
     if state.last_run_id is None:
@@ -91,13 +94,13 @@ def ensure_stats_current(working_db: Path, stats_db: Path) -> bool:
     _, built_from = read_stats(stats_db)
     if built_from == state.last_run_id:
         return False
-    create_and_load_stats_db(aggregate_working(working_db), stats_db, built_from_run=state.last_run_id)
+    create_and_load_stats_db(aggregate_working(working_db, code_table), stats_db, built_from_run=state.last_run_id)
     return True
 
 
-def _finish(totals: pd.DataFrame) -> pd.DataFrame:
+def _finish(totals: pd.DataFrame, code_table: str = DEFAULT_CODE_TABLE) -> pd.DataFrame:
     """Add descriptions and groups, round away float noise, number the rows in code order."""
-    codes = use_code_table().rename(columns={"code": "use_code", "meaning": "description", "group": "use_group"})
+    codes = use_code_table(code_table).rename(columns={"code": "use_code", "meaning": "description", "group": "use_group"})
     result = totals.merge(codes, on="use_code", how="left")
     result["description"] = result["description"].fillna("Not in the land-use code table")
     result.loc[result["use_code"].isna(), "description"] = "No land-use code"

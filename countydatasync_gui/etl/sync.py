@@ -20,7 +20,7 @@ from typing import Literal
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from . import schema
+from . import content_hash, schema
 from .changeset import ChangeStore, Counts
 from .datafolder import DataFolder
 from .db import insert_rows_method, sqlite_engine
@@ -140,7 +140,7 @@ def plan_sync(
     mode: Mode = "full_refresh" if full_refresh else "incremental"
     try:
         # A crash between the working and the stats commit leaves stats one run behind: repair first.
-        if stats.ensure_stats_current(folder.working_db, folder.stats_db):
+        if stats.ensure_stats_current(folder.working_db, folder.stats_db, settings.source.code_table):
             log.warning("Statistics were behind the working table and have been rebuilt")
         state = load_state(folder.working_db)
         source.check()
@@ -150,12 +150,18 @@ def plan_sync(
                 "source's parcels, run a full refresh.",
                 details=f"folder source: {state.source}; requested: {source.identity}",
             )
-        if state.watermark is None and not full_refresh:
+        # Without a timestamp column there is no watermark: every sync reads the whole
+        # source and finds changes by content hash (see `content_hash`).
+        by_content = not settings.source.has_timestamp
+        if (state.last_success_at if by_content else state.watermark) is None and not full_refresh:
             mode = "first_sync"
-        since = None if mode != "incremental" else state.watermark_time - settings.source.lookback
+        since = None if mode != "incremental" or by_content else state.watermark_time - settings.source.lookback
         log.info("Sync started (%s) from %s", mode.replace("_", " "), source.describe())
-        log.info("Watermark before: %s; reading rows changed since %s", state.watermark or "none (first sync)",
-                 to_utc_text(since) if since else "the beginning")
+        if by_content:
+            log.info("The source has no last-updated column: reading every row and comparing content hashes")
+        else:
+            log.info("Watermark before: %s; reading rows changed since %s", state.watermark or "none (first sync)",
+                     to_utc_text(since) if since else "the beginning")
 
         # -- Extract and validate, chunk by chunk: memory stays at one chunk.
         progress.step("Counting parcels to read")
@@ -163,7 +169,7 @@ def plan_sync(
         progress.step("Reading parcels from the source", expected)
         for stale in folder.pending_dir.glob("changeset-*.sqlite"):
             stale.unlink()  # left by a crash; we hold the lock, so nobody else uses it
-        store = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite")
+        store = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite", settings.source.code_table)
         zone = settings.source.zone()
         since_text = to_utc_text(since) if since else None
         read = considered = 0
@@ -171,6 +177,8 @@ def plan_sync(
         for raw in source.read(since, settings.chunk_rows):
             progress.check_cancelled()
             chunk = validate_chunk(raw, zone, since_text)
+            if by_content:
+                chunk.valid[content_hash.HASH_COLUMN] = content_hash.row_hashes(chunk.valid)
             store.add(chunk.valid, chunk.rejected)
             if chunk.max_timestamp and (newest is None or chunk.max_timestamp > newest):
                 newest = chunk.max_timestamp
@@ -182,7 +190,7 @@ def plan_sync(
         # -- Classify against the working table.
         progress.check_cancelled()
         progress.step("Comparing with the working table")
-        counts = store.classify(folder.working_db, settings.thresholds, full_refresh)
+        counts = store.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content)
         change_set = ChangeSet(
             folder=folder, settings=settings, mode=mode, source_description=source.describe(),
             source_identity=source.identity, started_at=started_at, state_before=state, watermark_after=newest,
@@ -253,6 +261,10 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
                 conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE} WHERE id = ?", [(i,) for i in frame[schema.ID]])
                 _log_ids("Deleted", frame)
 
+            # -- Content hashes (sources without a timestamp), in the same transaction as the parcels.
+            content_hash.commit_hashes(conn, store, by_content=not change_set.settings.source.has_timestamp,
+                                       replace_all=change_set.mode != "incremental", chunk_rows=chunk_rows)
+
             # -- The journal of every applied change, and the rejected rows.
             progress.step("Recording the change journal")
             for frame in store.iter_frames(_JOURNAL_QUERY, chunk_rows):
@@ -284,7 +296,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     # -- Statistics follow in their own file; if this step fails they are rebuilt on the next sync.
     if changed_parcels:
         try:
-            stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, stats.deltas(store))
+            stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, stats.deltas(store),
+                               change_set.settings.source.code_table)
         except Exception:
             log.exception("Statistics could not be updated; they will be rebuilt at the next sync")
     change_set._close()

@@ -1,4 +1,10 @@
-"""The land-use code table shipped in `resources/use_codes.tsv` (code, group, meaning)."""
+"""The land-use code tables shipped in `resources/` (code, group, meaning), one per code system.
+
+Florida DOR codes (`use_codes.tsv`) serve the demo county and Florida NAL rolls;
+Wisconsin's PROPCLASS / AUXCLASS classes (`use_codes_wisconsin.tsv`) serve the
+Wisconsin preset. The table chosen in the settings decides which codes count as
+known (unknown ones are flagged) and how stats describe each code.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,27 @@ from functools import lru_cache
 import pandas as pd
 
 from ..resources import resource_path
+from .errors import SyncError
 
 UNKNOWN_GROUP = "Unknown"
+DEFAULT_CODE_TABLE = "florida_dor"
+#: table name -> file under resources/
+CODE_TABLES: dict[str, str] = {
+    "florida_dor": "use_codes.tsv",
+    "wisconsin": "use_codes_wisconsin.tsv",
+}
 
 
-@lru_cache(maxsize=1)
-def use_code_table() -> pd.DataFrame:
+@lru_cache(maxsize=None)
+def use_code_table(name: str = DEFAULT_CODE_TABLE) -> pd.DataFrame:
     """Codes as text (leading zeros kept) with their group and meaning."""
-    return pd.read_csv(resource_path("use_codes.tsv"), sep="\t", dtype=str, keep_default_na=False)
+    if name not in CODE_TABLES:
+        raise SyncError(
+            f"There is no land-use code table named '{name}'. Use one of: {', '.join(CODE_TABLES)}."
+        )
+    return pd.read_csv(resource_path(CODE_TABLES[name]), sep="\t", dtype=str, keep_default_na=False)
 
 
-def known_codes() -> frozenset[str]:
-    """Every land-use code the shipped table knows."""
-    return frozenset(use_code_table()["code"])
+def known_codes(name: str = DEFAULT_CODE_TABLE) -> frozenset[str]:
+    """Every land-use code the named table knows."""
+    return frozenset(use_code_table(name)["code"])

@@ -124,9 +124,9 @@ def _text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(values.dtype):
         whole = values.notna() & (values % 1 == 0)
         values = values.astype(object).where(~whole, values[whole].astype("int64").astype(str))
-    text = values.astype(object).where(values.notna(), None)
-    text = text.map(lambda v: v.strip() if isinstance(v, str) else (None if v is None else str(v)))
-    return text.where(text.notna() & (text != ""), None).astype(object)
+    present = values.notna()
+    text = values.where(present).astype("string").str.strip()  # vectorised: no Python call per value
+    return text.astype(object).where(present & (text != ""), None)
 
 
 def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:

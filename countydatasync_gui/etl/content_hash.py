@@ -1,0 +1,107 @@
+"""Change detection by content, for sources without a usable last-updated column.
+
+Such a source (a Florida NAL roll, a file export) is read whole at every sync.
+Each row's mapped, validated content is hashed; a row whose hash equals the one
+stored at the last sync is unchanged and skipped before any column comparison.
+The rest are classified as usual (new, changed with the changed columns), and
+parcels missing from the source are deleted, since the whole source was read.
+
+The hashes live in `source_hashes` in working_db.sqlite and are written by the
+commit, inside its transaction: a discarded or failed sync leaves them as they
+were. A hash that no longer matches for any other reason (e.g. a new pandas
+hashing its values differently) only costs a column comparison, never a wrong
+answer, because a row whose hash differs is still compared field by field.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Protocol
+
+import pandas as pd
+import sqlalchemy as sa
+
+from . import schema
+
+HASH_TABLE = "source_hashes"
+HASH_COLUMN = "content_hash"
+# A fixed key, so the same content hashes the same in every run and process.
+_HASH_KEY = "CountyDataSync01"
+
+
+def row_hashes(valid: pd.DataFrame) -> pd.Series:
+    """One 64-bit hash per row over the compared fields (as SQLite INTEGERs)."""
+    hashed = pd.util.hash_pandas_object(valid[list(schema.COMPARED_FIELDS)], index=False, hash_key=_HASH_KEY)
+    # SQLite integers are signed: store the same 64 bits as int64.
+    return pd.Series(hashed.to_numpy(dtype="uint64").view("int64"), index=valid.index)
+
+
+def stored_hash_matches(alias: str) -> str:
+    """SQL: true when row `alias` of `incoming` has the hash stored at the last sync (needs `work` attached)."""
+    return f"EXISTS (SELECT 1 FROM work.{HASH_TABLE} h WHERE h.id = {alias}.id AND h.hash = {alias}.{HASH_COLUMN})"
+
+
+def has_stored_hashes(db: sqlite3.Connection) -> bool:
+    """True if the attached working database (`work`) holds hashes from an earlier sync."""
+    found = db.execute("SELECT 1 FROM work.sqlite_master WHERE type = 'table' AND name = ?", (HASH_TABLE,)).fetchone()
+    return found is not None
+
+
+def stage_hashes_to_store(db: sqlite3.Connection, compare_stored: bool) -> None:
+    """In the change set: the (id, hash) pairs the commit must save (those not stored already)."""
+    skip = f"AND NOT {stored_hash_matches('i')}" if compare_stored else ""
+    db.execute(
+        f"CREATE TABLE hashes_to_store AS SELECT i.id, i.{HASH_COLUMN} AS hash FROM incoming i "
+        f"WHERE i.{HASH_COLUMN} IS NOT NULL {skip}"
+    )
+
+
+class _Frames(Protocol):
+    def iter_frames(self, sql: str, chunk_rows: int) -> Iterator[pd.DataFrame]: ...
+
+
+def commit_hashes(conn: sa.Connection, store: _Frames, *, by_content: bool, replace_all: bool, chunk_rows: int) -> None:
+    """The commit's hash step, inside its transaction.
+
+    A content-compared change set stores the hashes it found new and forgets
+    those of deleted parcels; a timestamp sync drops any hashes left from an
+    earlier content-mode sync, which would be stale.
+    """
+    if not by_content:
+        drop_hashes(conn)
+        return
+    prepare_hash_table(conn, replace_all=replace_all)
+    for frame in store.iter_frames("SELECT id, hash FROM hashes_to_store", chunk_rows):
+        save_hashes(conn, frame)
+    for frame in store.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
+        forget_hashes(conn, frame[schema.ID].tolist())
+
+
+def prepare_hash_table(conn: sa.Connection, *, replace_all: bool) -> None:
+    """Inside the commit's transaction: create the hash table; `replace_all` (a full refresh) empties it.
+
+    Emptying on a full refresh means hashes of another source or an older
+    layout can never mark a row unchanged.
+    """
+    conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (id TEXT PRIMARY KEY NOT NULL, hash INTEGER NOT NULL)")
+    if replace_all:
+        conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE}")
+
+
+def save_hashes(conn: sa.Connection, pairs: pd.DataFrame) -> None:
+    """Store one chunk of (id, hash) pairs from `hashes_to_store`."""
+    conn.exec_driver_sql(
+        f"INSERT INTO {HASH_TABLE} (id, hash) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET hash = excluded.hash",
+        list(zip(pairs["id"].tolist(), pairs["hash"].tolist())),
+    )
+
+
+def forget_hashes(conn: sa.Connection, parcel_ids: list[str]) -> None:
+    """Drop the hashes of parcels deleted by this commit."""
+    conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id = ?", [(i,) for i in parcel_ids])
+
+
+def drop_hashes(conn: sa.Connection) -> None:
+    """A timestamp-cursor commit: hashes from an earlier content-mode sync would be stale, so drop them."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {HASH_TABLE}")
