@@ -20,11 +20,14 @@ from .errors import DataFolderError
 BUSY_TIMEOUT_MS = 5_000
 
 
-def sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
+def sqlite_engine(path: Path, *, read_only: bool = False, attach: dict[str, Path] | None = None) -> Engine:
     """A SQLAlchemy engine on a SQLite file whose transactions are real (see module docstring).
 
     Writers take the write lock at BEGIN (BEGIN IMMEDIATE) so a busy database
     fails before any work is done rather than half-way through a commit.
+    `attach` names other files to attach to every connection (ATTACH cannot run
+    inside a transaction, so it happens as the connection opens), letting SQL
+    copy rows between files without a round trip through Python.
     """
     if read_only:
         if not path.exists():
@@ -40,6 +43,8 @@ def sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        for name, other in (attach or {}).items():
+            dbapi_connection.execute(f"ATTACH DATABASE ? AS {name}", (str(other),))
         if not read_only:
             # WAL: the table browser keeps reading while a commit writes.
             dbapi_connection.execute("PRAGMA journal_mode = WAL")

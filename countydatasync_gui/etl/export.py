@@ -59,7 +59,9 @@ def create_and_load_working_db(df_working: pd.DataFrame, target: Target = None) 
         ensure_schema(conn)
         # if_exists='append': the table (with its primary key) is ours; pandas only inserts.
         df_working.to_sql(schema.WORKING_TABLE, conn, if_exists="append", index=False, method=insert_rows_method(upsert))
-    log.info("Loaded %s rows into %s (%s)", f"{len(df_working):,}", schema.WORKING_TABLE, name)
+    # Inside a caller's transaction this is one chunk of many: the caller logs the total.
+    level = logging.DEBUG if isinstance(target, sa.Connection) else logging.INFO
+    log.log(level, "Loaded %s rows into %s (%s)", f"{len(df_working):,}", schema.WORKING_TABLE, name)
     return len(df_working)
 
 

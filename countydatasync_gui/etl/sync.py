@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
+import sqlalchemy as sa
 from filelock import FileLock, Timeout
 
 from . import content_hash, schema
 from .changeset import ChangeStore, Counts
 from .datafolder import DataFolder
-from .db import insert_rows_method, sqlite_engine
+from .db import sqlite_engine
 from .errors import ChangeSetClosed, DataFolderBusy, MassDeleteRefused, SourceChanged, SyncCancelled, SyncError
 from .export import create_and_load_working_db
 from .progress import Progress
@@ -40,13 +41,19 @@ from .validate import validate_chunk
 log = logging.getLogger(__name__)
 
 Mode = Literal["first_sync", "incremental", "full_refresh"]
-_JOURNAL_QUERY = f"""
-    SELECT id AS parcel_id, kind, changed, flags,
+# Copied inside SQLite from the attached change set: a million journal rows never pass through Python.
+_JOURNAL_COPY = f"""
+    INSERT INTO journal (run_id, parcel_id, kind, changed, flags, old_values, new_values)
+    SELECT :run_id, id, kind, changed, flags,
         CASE WHEN kind = 'new' THEN NULL
-             ELSE json_object({", ".join(f"'{f}', old_{f}" for f in schema.FIELDS)}) END AS old_values,
+             ELSE json_object({", ".join(f"'{f}', old_{f}" for f in schema.FIELDS)}) END,
         CASE WHEN kind = 'deleted' THEN NULL
-             ELSE json_object({", ".join(f"'{f}', {f}" for f in schema.FIELDS)}) END AS new_values
-    FROM changes ORDER BY id
+             ELSE json_object({", ".join(f"'{f}', {f}" for f in schema.FIELDS)}) END
+    FROM stage.changes WHERE rowid > :first AND rowid <= :last ORDER BY id
+"""
+_REJECTS_COPY = f"""
+    INSERT INTO rejects (run_id, {", ".join(schema.FIELDS)}, reason)
+    SELECT :run_id, {", ".join(schema.FIELDS)}, reason FROM stage.rejected ORDER BY id
 """
 
 
@@ -237,7 +244,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     folder, counts = change_set.folder, change_set.counts
     status = NOTHING_TO_DO if change_set.nothing_to_do else COMMITTED
     chunk_rows = change_set.settings.chunk_rows
-    engine = sqlite_engine(folder.working_db)
+    engine = sqlite_engine(folder.working_db, attach={"stage": store.path})
     try:
         with engine.begin() as conn:
             ensure_schema(conn)
@@ -254,6 +261,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
                 _log_ids("Saved", frame)
                 done += len(frame)
                 progress.advance(done)
+            log.info("Loaded %s new and changed parcels into %s (%s)", f"{done:,}", schema.WORKING_TABLE,
+                     folder.working_db.name)
 
             # -- Parcels gone from the source (full refresh only).
             for frame in store.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
@@ -266,14 +275,15 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
                                        replace_all=change_set.mode != "incremental", chunk_rows=chunk_rows)
 
             # -- The journal of every applied change, and the rejected rows.
-            progress.step("Recording the change journal")
-            for frame in store.iter_frames(_JOURNAL_QUERY, chunk_rows):
+            # Copied in rowid slices so a Cancel is still seen between slices.
+            total = counts.to_apply
+            progress.step("Recording the change journal", total)
+            last_rowid = int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM stage.changes").scalar_one())
+            for first in range(0, last_rowid, chunk_rows):
                 progress.check_cancelled()
-                frame.insert(0, "run_id", run_id)
-                frame.to_sql("journal", conn, if_exists="append", index=False, method=insert_rows_method())
-            for frame in store.iter_frames(f"SELECT {fields}, reason FROM rejected ORDER BY id", chunk_rows):
-                frame.insert(0, "run_id", run_id)
-                frame.to_sql("rejects", conn, if_exists="append", index=False, method=insert_rows_method())
+                conn.execute(sa.text(_JOURNAL_COPY), {"run_id": run_id, "first": first, "last": first + chunk_rows})
+                progress.advance(min(first + chunk_rows, total))
+            conn.execute(sa.text(_REJECTS_COPY), {"run_id": run_id})
 
             # -- Advance the watermark to the newest source timestamp read (source time, not our clock).
             # last_run_id names the last run that changed parcels: the stats follow it.
