@@ -1,0 +1,88 @@
+"""A sync killed at any moment leaves the data folder consistent: all of a commit, or none of it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from countydatasync_gui.etl.datafolder import DataFolder
+from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county
+from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
+from countydatasync_gui.etl.state import load_state
+from countydatasync_gui.etl.sync import commit, plan_sync
+from tests.support import read_table
+
+# A real sync in a child process that kills itself (SIGKILL: no clean-up, no
+# rollback by Python) the moment the engine reports the given step, after the
+# given number of progress reports inside it: a power cut at a chosen point.
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from countydatasync_gui.etl.datafolder import DataFolder
+    from countydatasync_gui.etl.progress import Progress
+    from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
+    from countydatasync_gui.etl.sync import commit, plan_sync
+
+    folder, source, step, reports = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+    class PowerCut(Progress):
+        current = None
+        seen = 0
+        def step(self, name, total=None):
+            self.current, self.seen = name, 0
+            self._maybe_die()
+        def advance(self, done):
+            self.seen += 1
+            self._maybe_die()
+        def _maybe_die(self):
+            if self.current == step and self.seen >= reports:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    settings = SyncSettings(SourceSettings(url=f"sqlite:///{source}"), chunk_rows=1000)
+    progress = PowerCut()
+    commit(plan_sync(DataFolder.resolve(folder), settings, progress=progress), progress=progress)
+    """
+)
+
+
+def _sync_in_process(folder: DataFolder, source: Path, full_refresh: bool = False) -> None:
+    settings = SyncSettings(SourceSettings(url=f"sqlite:///{source}"))
+    commit(plan_sync(folder, settings, full_refresh=full_refresh))
+
+
+@pytest.mark.parametrize(
+    ("step", "reports"),
+    [
+        ("Reading parcels from the source", 2),  # planning: only the scratch file is written
+        ("Saving new and changed parcels", 2),  # half-way through upserting the working table
+        ("Recording the change journal", 1),  # parcels written, journal and watermark not yet
+    ],
+)
+def test_killed_sync_changes_nothing_and_the_next_sync_recovers(tmp_path: Path, step: str, reports: int) -> None:
+    source = tmp_path / "county.sqlite"
+    create_demo_county(source, parcels=20_000, seed=5)
+    folder = DataFolder.resolve(tmp_path / "data")
+    _sync_in_process(folder, source)
+    before = read_table(folder.working_db, "working")
+    stats_before = read_table(folder.stats_db, "stats")
+    state_before = load_state(folder.working_db)
+    edit_demo_county(source, changes=3_000, seed=6)
+
+    killed = subprocess.run([sys.executable, "-c", CHILD, str(folder.path), str(source), step, str(reports)])
+
+    assert killed.returncode == -9  # it really died at that point
+    pd.testing.assert_frame_equal(read_table(folder.working_db, "working"), before)
+    pd.testing.assert_frame_equal(read_table(folder.stats_db, "stats"), stats_before)
+    assert load_state(folder.working_db) == state_before
+
+    # The next sync (a full refresh, to also see retired parcels) finishes the job.
+    _sync_in_process(folder, source, full_refresh=True)
+    working = read_table(folder.working_db, "working")
+    assert sorted(working["id"]) == sorted(read_table(source, "parcels")["id"])
+    stats = read_table(folder.stats_db, "stats", order_by="use_code").set_index("use_code")["parcel_count"]
+    assert stats.to_dict() == working.groupby("use_code").size().to_dict()
