@@ -1,0 +1,94 @@
+"""Words and numbers as a clerk reads them: local times, "3 hours ago", thousands separators."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from ..etl import schema
+from ..etl.timeutil import from_utc_text
+from ..etl.use_codes import use_code_table
+
+MONEY_FIELDS = frozenset({"assessed_value", "land_value", "improvement_value"})
+TIME_FIELDS = frozenset({schema.LAST_UPDATED, "started_at", "finished_at", "last_success_at", "watermark",
+                         "watermark_before", "watermark_after"})
+
+
+def local_time(utc_text: str | None, *, seconds: bool = False) -> str:
+    """UTC text written by the engine, shown in the computer's time zone ("2025-06-03 14:05")."""
+    if not utc_text:
+        return ""
+    try:
+        moment = from_utc_text(str(utc_text)).astimezone()
+    except ValueError:
+        return str(utc_text)  # not engine-written text (e.g. a rejected row's raw value): show as is
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def time_ago(utc_text: str | None, now: datetime | None = None) -> str:
+    """How long ago, in the words people use: "just now", "5 minutes ago", "3 days ago"."""
+    if not utc_text:
+        return ""
+    now = now or datetime.now(timezone.utc)
+    seconds = max(0, int((now - from_utc_text(utc_text)).total_seconds()))
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def field_text(field: str, value: object) -> str:
+    """One parcel field as shown in tables: money with $ and separators, times in local time."""
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return ""
+    if field in TIME_FIELDS:
+        return local_time(str(value))
+    if field in ("mode", "status"):  # run history codes such as "first_sync", "nothing_to_do"
+        return str(value).replace("_", " ").capitalize()
+    if field in MONEY_FIELDS and isinstance(value, (int, float)):
+        return f"${value:,.0f}"
+    if field == "acres" and isinstance(value, (int, float)):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+#: Bookkeeping column names in words (run history, journal, stats).
+TITLES = {
+    "run_id": "Run", "started_at": "Started", "finished_at": "Finished", "rows_read": "Rows read",
+    "watermark_before": "Edits up to (before)", "watermark_after": "Edits up to", "parcel_id": "Parcel",
+    "old_values": "Old values", "new_values": "New values", "use_group": "Land-use group",
+    "parcel_count": "Parcels", "acres": "Acres", "assessed_value": "Assessed value", "reason": "Why rejected",
+}
+MODE_WORDS = {"first_sync": "first sync: every parcel", "incremental": "changes since the last sync",
+              "full_refresh": "full refresh: every parcel"}
+
+
+def column_title(name: str, table: str | None = None) -> str:
+    """A column name in words: "assessed_value" -> "Assessed value"; `id` names a parcel only in parcel tables."""
+    if name == schema.ID and table not in (None, schema.WORKING_TABLE, "rejects"):
+        return "No."
+    return TITLES.get(name) or schema.LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+@lru_cache(maxsize=4)
+def _use_code_meanings(code_table: str | None) -> dict[str, str]:
+    try:
+        table = use_code_table(code_table) if code_table else use_code_table()
+    except Exception:  # noqa: BLE001 - a tooltip is not worth an error
+        return {}
+    return {row.code: f"{row.meaning} ({row.group})" for row in table.itertuples()}
+
+
+def use_code_meaning(code: object, code_table: str | None = None) -> str | None:
+    """What a land-use code means, for tooltips ("Single family (Residential)")."""
+    return _use_code_meanings(code_table).get(str(code)) if code is not None else None
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 parcel', '2,500 parcels'."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"

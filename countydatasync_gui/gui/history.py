@@ -1,0 +1,93 @@
+"""Run history: one row per sync, newest first, with the last successful sync highlighted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from ..etl.state import SUCCESSFUL
+from .table_model import SqliteTableModel
+
+LAST_SUCCESS_BRUSH = QBrush(QColor("#cdeccd"))
+FAILED_BRUSH = QBrush(QColor("#fbe3e3"))
+#: Columns a clerk does not need day to day; the table browser still shows them.
+HIDDEN = ("finished_at", "source", "watermark_before", "rows_read")
+
+
+class HistoryModel(SqliteTableModel):
+    """The `runs` table, newest first; knows which run was the last successful sync."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent, count_in_background=False)  # a few hundred runs: counted at once
+        self.last_success_run: int | None = None
+        self._failed_runs: set[int] = set()
+
+    def open_history(self, working_db: Path) -> None:
+        self.open(working_db, "runs", default_order="run_id DESC")
+
+    def refresh(self) -> None:
+        self.last_success_run, self._failed_runs = None, set()
+        super().refresh()
+        if self.available and self._db is not None:
+            marks = ", ".join("?" for _ in SUCCESSFUL)
+            self.last_success_run = self._db.execute(
+                f"SELECT max(run_id) FROM runs WHERE status IN ({marks})", SUCCESSFUL).fetchone()[0]
+            self._failed_runs = {r[0] for r in self._db.execute("SELECT run_id FROM runs WHERE status = 'failed'")}
+            if self.rowCount():
+                self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+
+    def run_id(self, row: int) -> int:
+        return int(self.raw(row, self.columns.index("run_id")))
+
+    def row_background(self, row: int) -> QBrush | None:
+        run = self.run_id(row)
+        if run == self.last_success_run:
+            return LAST_SUCCESS_BRUSH
+        return FAILED_BRUSH if run in self._failed_runs else None
+
+
+class RunHistory(QWidget):
+    """The history tab: a hint line and the runs table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = HistoryModel(self)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.view = QTableView()
+        self.view.setObjectName("historyTable")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(False)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.view)
+
+    def load(self, working_db: Path) -> None:
+        self.model.open_history(working_db)
+        self._after_refresh()
+
+    def refresh(self) -> None:
+        self.model.refresh()
+        self._after_refresh()
+
+    def _after_refresh(self) -> None:
+        for name in HIDDEN:
+            if name in self.model.columns:
+                self.view.setColumnHidden(self.model.columns.index(name), True)
+        if not self.model.available or not self.model.total:
+            self.hint.setText("No syncs yet. Each sync you run (committed, discarded, cancelled or failed) appears here.")
+        else:
+            self.hint.setText(
+                f"{self.model.total:,} runs, newest first. The green row is the last successful sync; "
+                "red rows failed (the Error column says why).")
+
+    def close_files(self) -> None:
+        self.model.close()

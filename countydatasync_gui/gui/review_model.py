@@ -1,0 +1,180 @@
+"""The change-review table model: pages rows from the engine's change set as the view scrolls.
+
+A change set of 100,000 rows opens at once because the model holds only the
+pages the view has asked for (`canFetchMore` / `fetchMore`), each read from
+the change set's scratch SQLite file. Changed cells carry "old → new" and a
+highlight; rejected rows carry their reason; flagged rows say why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from ..etl import schema
+from ..etl.sync import ChangeSet
+from .formatting import column_title, field_text, use_code_meaning
+
+PAGE_ROWS = 256
+ARROW = " → "
+#: Fields shown in the review, most telling first; `last_updated` last.
+REVIEW_FIELDS = ("id", "owner", "use_code", "acres", "assessed_value", "site_address",
+                 "land_value", "improvement_value", "last_updated")
+KIND_WORDS = {"new": "New", "changed": "Changed", "deleted": "Deleted"}
+
+CHANGED_BRUSH = QBrush(QColor("#fff1b8"))  # soft amber: "look here"
+NEW_BRUSH = QBrush(QColor("#dcf5dc"))
+DELETED_BRUSH = QBrush(QColor("#fadcdc"))
+FLAG_BRUSH = QBrush(QColor("#ffd9a8"))
+DELETED_TEXT = QBrush(QColor("#6b6b6b"))
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class ChangeReviewModel(QAbstractTableModel):
+    """Rows of one class of a change set (None: every change but rejects), optionally searched."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._change_set: ChangeSet | None = None
+        self._kind: str | None = None
+        self._search = ""
+        self._rows: list[dict[str, Any]] = []
+        self._total = 0
+        self._frozen = False
+        self._code_table: str | None = None
+        self._columns: tuple[str, ...] = self._columns_for(None)
+
+    # -- what is shown ------------------------------------------------------
+    def set_change_set(self, change_set: ChangeSet | None, kind: str | None = None, search: str = "") -> None:
+        """Show `change_set` (None: empty), filtered to `kind` and `search`; loads the first page."""
+        self.beginResetModel()
+        self._change_set, self._kind, self._search = change_set, kind, search.strip()
+        self._code_table = getattr(change_set.settings.source, "code_table", None) if change_set else None
+        self._frozen = False
+        self._columns = self._columns_for(kind)
+        self._rows = []
+        self._total = change_set.count(kind, self._search or None) if change_set is not None else 0
+        self.endResetModel()
+        if self.canFetchMore(QModelIndex()):
+            self.fetchMore(QModelIndex())
+
+    def set_filter(self, kind: str | None, search: str = "") -> None:
+        """Change the class and the search text of the current change set."""
+        self.set_change_set(self._change_set, kind, search)
+
+    def freeze(self) -> None:
+        """Stop paging: the change set is being committed on the worker thread."""
+        self._frozen = True
+
+    @property
+    def total(self) -> int:
+        """Rows matching the class and search (not only the ones fetched so far)."""
+        return self._total
+
+    @property
+    def kind(self) -> str | None:
+        return self._kind
+
+    def field_at(self, row: int, column: int) -> str | None:
+        """The change-set column behind a view column (e.g. "owner", "reason", "kind")."""
+        return self._columns[column] if 0 <= column < len(self._columns) else None
+
+    def raw(self, row: int, name: str) -> Any:
+        """The change set's raw value for a fetched row ("owner", "old_owner", "changed", ...)."""
+        return self._rows[row].get(name)
+
+    @staticmethod
+    def _columns_for(kind: str | None) -> tuple[str, ...]:
+        if kind == "rejected":
+            return ("id", "reason", *REVIEW_FIELDS[1:])
+        return ("kind", *REVIEW_FIELDS, "flags")
+
+    # -- paging -------------------------------------------------------------
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
+        return not parent.isValid() and not self._frozen and self._change_set is not None and len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent):
+            return
+        assert self._change_set is not None
+        frame = self._change_set.rows(self._kind, self._search or None, offset=len(self._rows), limit=PAGE_ROWS)
+        if frame.empty:
+            self._total = len(self._rows)  # the set shrank under us; stop asking
+            return
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(records) - 1)
+        self._rows.extend(records)
+        self.endInsertRows()
+
+    # -- Qt model interface ---------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        name = self._columns[section]
+        return {"kind": "Change", "flags": "Why flagged", "reason": "Why rejected"}.get(name) or column_title(name)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row, name = self._rows[index.row()], self._columns[index.column()]
+        kind = row.get("kind")
+        changed = name in (row.get("changed") or "").split(",") and kind == "changed"
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, name, kind, changed)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if changed:
+                return f"Was: {field_text(name, row.get('old_' + name)) or '(blank)'}\nNow: {field_text(name, row.get(name)) or '(blank)'}"
+            if name in ("flags", "reason") and row.get(name):
+                return str(row[name])
+            if name == "use_code":
+                return use_code_meaning(row.get(name), self._code_table)
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._background(row, name, kind, changed)
+        if role == Qt.ItemDataRole.ForegroundRole and kind == "deleted":
+            return DELETED_TEXT
+        if role == Qt.ItemDataRole.FontRole and (changed or (name == "kind" and kind)):
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and name in schema.NUMERIC_FIELDS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:  # the raw new value, for sorting and tests
+            return row.get(name)
+        return None
+
+    @staticmethod
+    def _display(row: dict[str, Any], name: str, kind: str | None, changed: bool) -> str:
+        if name == "kind":
+            return KIND_WORDS.get(kind or "", "")
+        if "reason" in row:  # a rejected row: the source's own text, exactly as it came
+            value = row.get(name)
+            return "" if value is None else str(value)
+        if kind == "deleted" and name in schema.FIELDS:
+            return field_text(name, row.get("old_" + name))  # a deleted row only has its old values
+        if changed:
+            old = field_text(name, row.get("old_" + name)) or "(blank)"
+            return f"{old}{ARROW}{field_text(name, row.get(name)) or '(blank)'}"
+        return field_text(name, row.get(name))
+
+    @staticmethod
+    def _background(row: dict[str, Any], name: str, kind: str | None, changed: bool) -> QBrush | None:
+        if changed:
+            return CHANGED_BRUSH
+        if name == "flags" and row.get("flags"):
+            return FLAG_BRUSH
+        if name == "reason":
+            return FLAG_BRUSH
+        if name == "kind":
+            return {"new": NEW_BRUSH, "deleted": DELETED_BRUSH, "changed": CHANGED_BRUSH}.get(kind or "")
+        return None

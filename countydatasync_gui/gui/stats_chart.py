@@ -1,0 +1,142 @@
+"""The county at a glance: each land-use group's share of the parcels and of the assessed value (QtCharts).
+
+Both figures go on one chart as shares of the county total, so they share a
+scale and read side by side ("Residential: 60% of parcels, 45% of value");
+the totals are in the legend and the exact figures in each bar's tooltip.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QValueAxis
+from PySide6.QtCore import QMargins, Qt
+from PySide6.QtGui import QColor, QCursor, QFont, QPainter
+from PySide6.QtWidgets import QLabel, QStackedWidget, QToolTip, QVBoxLayout, QWidget
+
+from ..etl import schema
+
+PARCEL_COLOUR, VALUE_COLOUR = "#4a7ab5", "#5a9e6f"
+
+
+def group_totals(stats_db: Path) -> list[tuple[str, int, float]]:
+    """(land-use group, parcels, assessed value) per group, largest group first; [] if there are no stats yet."""
+    if not stats_db.exists():
+        return []
+    db = sqlite3.connect(f"{stats_db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (schema.STATS_TABLE,)).fetchone()
+        if not found:
+            return []
+        rows = db.execute(
+            f"SELECT coalesce(use_group, 'Unknown'), sum(parcel_count), total(assessed_value) "
+            f"FROM {schema.STATS_TABLE} GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
+    finally:
+        db.close()
+    return [(str(g), int(n or 0), float(v or 0)) for g, n, v in rows]
+
+
+def money(value: float) -> str:
+    """$1.2 billion, $350.4 million, $12,500."""
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if abs(value) >= size:
+            return f"${value / size:,.1f} {word}"
+    return f"${value:,.0f}"
+
+
+class StatsChart(QWidget):
+    """A horizontal bar chart over stats_db: per land-use group, % of parcels and % of assessed value."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stats_db: Path | None = None
+        self.groups: list[tuple[str, int, float]] = []
+        self.view = QChartView()
+        self.view.setObjectName("statsChart")
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.setMinimumSize(260, 220)
+        empty = QLabel("A chart of the county's parcels by land use appears here after the first sync.")
+        empty.setWordWrap(True)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(empty)
+        self._stack.addWidget(self.view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+
+    def load(self, stats_db: Path) -> None:
+        self._stats_db = stats_db
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the stats (after a commit) and redraw."""
+        self.groups = group_totals(self._stats_db) if self._stats_db else []
+        parcels = sum(n for _, n, _ in self.groups)
+        value = sum(v for _, _, v in self.groups)
+        if not self.groups or parcels == 0:
+            self._stack.setCurrentIndex(0)
+            return
+        old = self.view.chart()
+        self.view.setChart(self._build(parcels, value))  # the view owns the new chart and lets go of the old
+        if old is not None:
+            old.deleteLater()
+        self._stack.setCurrentIndex(1)
+
+    def _build(self, parcels: int, value: float) -> QChart:
+        # Qt draws the first category at the bottom: reverse, so the largest group is on top.
+        groups = list(reversed(self.groups))
+        count_set = QBarSet(f"% of parcels ({parcels:,})")
+        value_set = QBarSet(f"% of assessed value ({money(value)})")
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+        for bar_set, colour in ((count_set, PARCEL_COLOUR), (value_set, VALUE_COLOUR)):
+            bar_set.setColor(QColor(colour))
+            bar_set.setBorderColor(QColor(colour))
+            bar_set.setLabelColor(QColor("#333333"))
+            bar_set.setLabelFont(small)
+        for _, n, v in groups:
+            count_set.append(round(100 * n / parcels, 1))
+            value_set.append(round(100 * v / value, 1) if value else 0.0)
+        series = QHorizontalBarSeries()
+        series.append(count_set)
+        series.append(value_set)
+        series.setBarWidth(0.9)
+        series.setLabelsVisible(True)
+        series.setLabelsFormat("@value%")
+        series.setLabelsPosition(QHorizontalBarSeries.LabelsPosition.LabelsOutsideEnd)
+        series.hovered.connect(lambda status, i, bars: self._tooltip(status, i, bars is count_set, groups))
+
+        chart = QChart()
+        chart.setTitle("The county by land use")
+        chart.setMargins(QMargins(2, 2, 2, 2))
+        chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        chart.addSeries(series)
+        names = QBarCategoryAxis()
+        names.append([g for g, _, _ in groups])
+        chart.addAxis(names, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(names)
+        shares = QValueAxis()
+        top = max(max(count_set.at(i), value_set.at(i)) for i in range(count_set.count()))
+        step = 10 if top <= 40 else 20
+        end = min(100, (int((top + 12) / step) + 1) * step)  # room for the labels outside the bars
+        shares.setRange(0, end)
+        shares.setTickCount(int(end / step) + 1)
+        shares.setLabelFormat("%d%%")
+        chart.addAxis(shares, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(shares)
+        for axis in (names, shares):
+            axis.setLabelsFont(small)
+            axis.setTruncateLabels(False)  # "Residential", not "..."
+        return chart
+
+    @staticmethod
+    def _tooltip(status: bool, index: int, is_count: bool, groups: list[tuple[str, int, float]]) -> None:
+        if not status or not 0 <= index < len(groups):
+            QToolTip.hideText()
+            return
+        group, n, v = groups[index]
+        QToolTip.showText(QCursor.pos(), f"{group}: {n:,} parcels, {money(v)} assessed value")

@@ -1,0 +1,191 @@
+"""The table browser: any table of the two databases, read-only, sortable, filterable, exportable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QTableView,
+    QVBoxLayout, QWidget,
+)
+
+from ..etl.datafolder import DataFolder
+from .stats_chart import StatsChart
+from .table_model import SqliteTableModel
+
+FILTER_DELAY_MS = 300
+MAX_COLUMN_WIDTH = 300
+
+
+@dataclass(frozen=True)
+class BrowsableTable:
+    label: str  # what the clerk picks
+    database: str  # "working_db" or "stats_db" (a DataFolder attribute)
+    table: str
+    order: str  # default order, in SQL
+    about: str  # one line under the picker
+
+
+TABLES = (
+    BrowsableTable("Parcels (working table)", "working_db", "working", "id",
+                   "Every parcel as of the last commit, one row each."),
+    BrowsableTable("Statistics by land-use code", "stats_db", "stats", "id",
+                   "Totals per land-use code, recomputed after every commit. The charts group them by land use."),
+    BrowsableTable("Run history", "working_db", "runs", "run_id DESC", "One row per sync, newest first."),
+    BrowsableTable("Change journal", "working_db", "journal", "rowid DESC",
+                   "Every change a commit applied, with the old and new values, newest first."),
+    BrowsableTable("Rejected rows", "working_db", "rejects", "rowid DESC",
+                   "Source rows that were not loaded, and why. Fix them in the county's database; the next sync picks them up."),
+)
+
+
+class TableBrowser(QWidget):
+    """Pick a table, filter it, sort by a header, export what is shown."""
+
+    status_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._folder: DataFolder | None = None
+        self.model = SqliteTableModel(self)
+
+        self.selector = QComboBox()
+        self.selector.setObjectName("tableSelector")
+        self.selector.addItems([t.label for t in TABLES])
+        self.selector.setAccessibleName("Table to show")
+        self.filter_box = QLineEdit()
+        self.filter_box.setObjectName("tableFilter")
+        self.filter_box.setPlaceholderText("Filter: type part of a parcel id, an owner, a code…")
+        self.filter_box.setClearButtonEnabled(True)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("rowCountLabel")
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setObjectName("exportCsvButton")
+        self.export_button.setToolTip("Save the rows shown (with the filter and the order) as a CSV file for Excel")
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.about.setStyleSheet("color: palette(placeholder-text);")
+
+        self.view = QTableView()
+        self.view.setObjectName("tableView")
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicatorShown(False)  # shown once the clerk clicks a header
+        self.view.horizontalHeader().sectionClicked.connect(lambda _: self.view.horizontalHeader().setSortIndicatorShown(True))
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.verticalHeader().hide()  # the row count is above; numbers beside a "No." column confuse
+        self.view.horizontalHeader().setResizeContentsPrecision(40)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.chart = StatsChart()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("browserSplitter")
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show:"))
+        top.addWidget(self.selector)
+        top.addWidget(self.filter_box, 1)
+        top.addWidget(self.count_label)
+        top.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.about)
+        layout.addWidget(self.splitter, 1)
+
+        self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.filter_box.textChanged.connect(self._filter_timer.start)
+        self.filter_box.returnPressed.connect(self._apply_filter)
+        self.selector.currentIndexChanged.connect(self._show_selected)
+        self.export_button.clicked.connect(lambda: self.export_csv())
+        self.model.total_changed.connect(lambda _: self._update_labels())
+
+    # -- public -------------------------------------------------------------
+    def load(self, folder: DataFolder) -> None:
+        """Browse the databases of `folder`."""
+        self._folder = folder
+        self.chart.load(folder.stats_db)
+        self._show_selected()
+
+    def refresh(self) -> None:
+        """Re-read the open table and the charts (after a commit), keeping filter and order."""
+        was_available = self.model.available
+        self.model.refresh()
+        self.chart.refresh()
+        self._update_labels()
+        if not was_available:
+            self._fit_columns()
+
+    def select_table(self, table: str) -> None:
+        """Show a table by its name in the database ("working", "stats", "runs", "journal", "rejects")."""
+        self.selector.setCurrentIndex([t.table for t in TABLES].index(table))
+
+    def export_csv(self, target: Path | None = None) -> int | None:
+        """Save what is shown as CSV (asks where if `target` is None); the row count, or None if cancelled."""
+        chosen = TABLES[self.selector.currentIndex()]
+        if target is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export as CSV", f"{chosen.table}.csv", "CSV files (*.csv)")
+            if not name:
+                return None
+            target = Path(name)
+        try:
+            rows = self.model.export_csv(target)
+        except OSError as exc:
+            self.status_message.emit(f"Could not write {target}: {exc.strerror}. Choose another folder or file name.")
+            return None
+        self.status_message.emit(f"Saved {rows:,} rows of {chosen.label.lower()} to {target}")
+        return rows
+
+    def close_files(self) -> None:
+        self.model.close()
+
+    # -- internals ------------------------------------------------------------
+    def _show_selected(self) -> None:
+        if self._folder is None:
+            return
+        chosen = TABLES[self.selector.currentIndex()]
+        self.model.close()  # the other database file may be next
+        self.filter_box.blockSignals(True)
+        self.filter_box.clear()
+        self.filter_box.blockSignals(False)
+        self.view.horizontalHeader().setSortIndicatorShown(False)
+        self.model.open(getattr(self._folder, chosen.database), chosen.table, default_order=chosen.order)
+        self.chart.setVisible(chosen.table == "stats")
+        self._update_labels()
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        self.view.resizeColumnsToContents()
+        for column in range(self.model.columnCount()):
+            self.view.setColumnWidth(column, min(self.view.columnWidth(column), MAX_COLUMN_WIDTH))
+
+    def _apply_filter(self) -> None:
+        self._filter_timer.stop()
+        self.model.set_filter(self.filter_box.text())
+        self._update_labels()
+
+    def _update_labels(self) -> None:
+        about = TABLES[self.selector.currentIndex()].about
+        if not self.model.available:
+            self.count_label.setText("no data yet")
+            self.about.setText(about + "  Nothing here yet: press Sync now, then Commit, to fill it.")
+        else:
+            self.about.setText(about)
+            shown = self.model.total
+            if shown is None:
+                self.count_label.setText("counting rows…")
+            else:
+                self.count_label.setText(f"{shown:,} row{'s' if shown != 1 else ''}"
+                                         + (" match" if self.model_filter_active() else ""))
+        self.export_button.setEnabled(self.model.available)
+
+    def model_filter_active(self) -> bool:
+        return bool(self.filter_box.text().strip())

@@ -1,0 +1,260 @@
+"""A read-only, lazily loaded table model over one table of a SQLite file.
+
+Sorting and filtering are SQL (ORDER BY, LIKE), never Python. Rows arrive a
+page at a time from one open cursor as the view scrolls (`canFetchMore` /
+`fetchMore`), so a table of a million rows opens at once and each page costs
+the same however far down it is. The row count is a separate count(*).
+
+The row count runs on a pool thread with its own connection: a count(*) over
+a million wide rows takes most of a second, and the window must not wait for
+it (DB Browser for SQLite's lesson). `total` is None until it arrives.
+
+The databases are in WAL mode (the engine sets it), so an open read cursor
+never blocks a commit; after a commit the browser calls `refresh()`.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QBrush
+
+from .formatting import column_title, field_text, use_code_meaning
+
+PAGE_ROWS = 500
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    db.execute("PRAGMA busy_timeout = 2000")
+    return db
+
+
+class _CountSink(QObject):
+    """Lives in the GUI thread; carries (generation, row count or -1) back from the pool thread."""
+
+    counted = Signal(int, int)
+
+
+class _Count(QRunnable):
+    def __init__(self, path: Path, sql: str, params: list[str], generation: int, sink: _CountSink) -> None:
+        super().__init__()
+        self.path, self.sql, self.params, self.generation, self.sink = path, sql, params, generation, sink
+
+    def run(self) -> None:
+        try:
+            db = _connect_read_only(self.path)
+            try:
+                rows = int(db.execute(self.sql, self.params).fetchone()[0])
+            finally:
+                db.close()
+        except sqlite3.Error:
+            rows = -1
+        try:
+            self.sink.counted.emit(self.generation, rows)
+        except RuntimeError:
+            pass  # the model was deleted meanwhile
+
+
+class SqliteTableModel(QAbstractTableModel):
+    """One table of one SQLite file, read-only, sorted and filtered in SQL."""
+
+    #: the row count matching the filter, once known
+    total_changed = Signal(int)
+
+    def __init__(self, parent: Any = None, *, count_in_background: bool = True) -> None:
+        super().__init__(parent)
+        self._count_in_background = count_in_background
+        self._generation = 0
+        self._sink = _CountSink(self)
+        self._sink.counted.connect(self._on_counted)
+        self._db: sqlite3.Connection | None = None
+        self._path: Path | None = None
+        self._table = ""
+        self._default_order = "rowid"
+        self._columns: list[str] = []
+        self._rows: list[tuple[Any, ...]] = []
+        self._cursor: sqlite3.Cursor | None = None
+        self._exhausted = True
+        self._total: int | None = 0
+        self._filter = ""
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+        self.available = False  # False if the file or the table does not exist (yet)
+
+    # -- what is shown ------------------------------------------------------
+    def open(self, path: Path, table: str, default_order: str = "rowid") -> None:
+        """Show `table` of the SQLite file `path`, newest query state reset (no filter, default order)."""
+        self._path, self._table, self._default_order = path, table, default_order
+        self._filter, self._sort = "", None
+        self.refresh()
+
+    def set_filter(self, text: str) -> None:
+        """Keep only rows where any column contains `text` (case-insensitive)."""
+        self._filter = text.strip()
+        self.refresh()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if 0 <= column < len(self._columns):
+            self._sort = (column, order)
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read from the file: after a commit, or when the filter or the sort changed."""
+        self.beginResetModel()
+        self._close_cursor()
+        self._rows, self._total, self._exhausted = [], 0, True
+        self._generation += 1
+        self.available = self._connect() and self._load_columns()
+        if self.available:
+            where, params = self._where()
+            assert self._db is not None and self._path is not None
+            count_sql = f"SELECT count(*) FROM {_quote(self._table)}{where}"
+            if self._count_in_background:
+                self._total = None
+                QThreadPool.globalInstance().start(_Count(self._path, count_sql, params, self._generation, self._sink))
+            else:
+                self._total = int(self._db.execute(count_sql, params).fetchone()[0])
+            self._cursor = self._db.execute(self._select_sql(where), params)
+            self._exhausted = False
+        self.endResetModel()
+        if self.canFetchMore(QModelIndex()):
+            self.fetchMore(QModelIndex())
+
+    def _on_counted(self, generation: int, rows: int) -> None:
+        if generation == self._generation and rows >= 0:  # a count for an older filter is stale
+            self._total = rows
+            self.total_changed.emit(rows)
+
+    def close(self) -> None:
+        """Release the file (the app is closing)."""
+        self._close_cursor()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def total(self) -> int | None:
+        """Rows matching the filter, fetched or not; None while the background count runs."""
+        return self._total
+
+    @property
+    def table(self) -> str:
+        return self._table
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    def raw(self, row: int, column: int) -> Any:
+        """The stored value of a fetched cell."""
+        return self._rows[row][column]
+
+    def export_csv(self, target: Path) -> int:
+        """Write every row matching the filter, in the shown order, to a CSV file; return the row count."""
+        if not self.available or self._db is None:
+            return 0
+        where, params = self._where()
+        count = 0
+        with open(target, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(self._columns)
+            for row in self._db.execute(self._select_sql(where), params):
+                writer.writerow(row)
+                count += 1
+        return count
+
+    # -- SQL ----------------------------------------------------------------
+    def _connect(self) -> bool:
+        if self._db is not None:
+            return True
+        if self._path is None or not self._path.exists():
+            return False
+        self._db = _connect_read_only(self._path)
+        return True
+
+    def _load_columns(self) -> bool:
+        assert self._db is not None
+        self._columns = [r[1] for r in self._db.execute(f"PRAGMA table_info({_quote(self._table)})")]
+        return bool(self._columns)
+
+    def _where(self) -> tuple[str, list[str]]:
+        if not self._filter:
+            return "", []
+        like = " OR ".join(f"{_quote(c)} LIKE ?" for c in self._columns)
+        return f" WHERE {like}", [f"%{self._filter}%"] * len(self._columns)
+
+    def _select_sql(self, where: str) -> str:
+        order = self._default_order
+        if self._sort is not None:
+            column, direction = self._sort
+            word = "DESC" if direction == Qt.SortOrder.DescendingOrder else "ASC"
+            order = f"{_quote(self._columns[column])} {word}, rowid {word}"
+        columns = ", ".join(_quote(c) for c in self._columns)
+        return f"SELECT {columns} FROM {_quote(self._table)}{where} ORDER BY {order}"
+
+    def _close_cursor(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()  # ends the read transaction
+            self._cursor = None
+
+    # -- paging -------------------------------------------------------------
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if not self.canFetchMore(parent) or self._cursor is None:
+            return
+        page = self._cursor.fetchmany(PAGE_ROWS)
+        if len(page) < PAGE_ROWS:
+            self._exhausted = True
+            self._close_cursor()
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+
+    # -- Qt model interface ---------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return column_title(self._columns[section], self._table) if section < len(self._columns) else None
+        return section + 1
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        value = self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return field_text(self._columns[index.column()], value)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if self._columns[index.column()] == "use_code":
+                return use_code_meaning(value)
+            return value if isinstance(value, str) and len(value) > 30 else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, (int, float)):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self.row_background(index.row())
+        if role == Qt.ItemDataRole.UserRole:
+            return value
+        return None
+
+    def row_background(self, row: int) -> QBrush | None:
+        """Subclasses highlight rows (the run history marks the last successful sync)."""
+        return None

@@ -1,0 +1,120 @@
+"""Screenshots of the main window in each state, made offscreen on a temporary demo county.
+
+    python scripts/screenshots.py [OUT_DIR]      # default /tmp/cds-shots
+
+Writes idle, running, review, error, browser (stats and charts) and history PNGs
+to OUT_DIR, and the review state to docs/screenshot.png for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from countydatasync_gui.etl.datafolder import DataFolder  # noqa: E402
+from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county  # noqa: E402
+from countydatasync_gui.gui.main_window import MainWindow  # noqa: E402
+
+SIZE = (1200, 820)
+
+
+def wait_until(app: QApplication, condition, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("the window did not reach the expected state")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def settle(app: QApplication) -> None:
+    for _ in range(20):
+        app.processEvents()
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1] if len(argv) > 1 else "/tmp/cds-shots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication([argv[0]])
+    scratch = Path(tempfile.mkdtemp(prefix="cds-shots-"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(scratch / "settings"))
+    folder = DataFolder.resolve(scratch / "data").ensure()
+    create_demo_county(folder.demo_source, parcels=25_000)
+    window = MainWindow(folder, chunk_rows=2_000)  # small chunks: the running state lasts long enough to see
+    window.resize(*SIZE)
+    window.show()
+    shots: list[Path] = []
+
+    def shoot(name: str) -> None:
+        settle(app)
+        path = out / f"{name}.png"
+        window.grab().save(str(path))
+        shots.append(path)
+
+    try:
+        shoot("idle")
+
+        # Running: grab the window from the progress signal itself, mid-read.
+        def on_progress(step: str, done: int, total: int) -> None:
+            if "Reading" in step and done >= total // 3 and not (out / "running.png").exists():
+                window.sync_panel.show_progress(step, done, total)
+                shoot("running")
+
+        window.runner.progress.connect(on_progress)
+        window.sync_panel.sync_button.click()
+        wait_until(app, lambda: window.change_set is not None)
+        window.runner.progress.disconnect(on_progress)
+        window.review.commit_button.click()
+        wait_until(app, lambda: not window.runner.busy)
+
+        # Review: a realistic day of county edits.
+        edit_demo_county(folder.demo_source, changes=150, seed=4)
+        window.sync_panel.sync_button.click()
+        wait_until(app, lambda: window.change_set is not None)
+        window.review.select_filter("changed")
+        shoot("review")
+        shutil.copyfile(out / "review.png", REPO / "docs" / "screenshot.png")
+        window.review.select_filter("flagged")
+        shoot("review-flagged")
+        window.review.select_filter("rejected")
+        shoot("review-rejected")
+        window.review.commit_button.click()
+        wait_until(app, lambda: not window.runner.busy)
+
+        window.tabs.setCurrentWidget(window.browser)
+        window.browser.select_table("stats")
+        shoot("browser-stats")
+        window.browser.select_table("working")
+        shoot("browser-working")
+        window.tabs.setCurrentWidget(window.history)
+        shoot("history")
+
+        # Error: the county's database cannot be found.
+        window.set_source(f"sqlite:///{scratch / 'county-share' / 'parcels.sqlite'}")
+        window.sync_panel.sync_button.click()
+        wait_until(app, lambda: not window.runner.busy)
+        shoot("error")
+        window.message_banner.details_button.click()
+        shoot("error-details")
+    finally:
+        window.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    for path in shots:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

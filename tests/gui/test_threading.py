@@ -1,0 +1,116 @@
+"""The sync runs on a worker thread: the window stays responsive, Cancel works mid-run, closing is clean."""
+
+from __future__ import annotations
+
+import time
+
+import gc
+
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+from countydatasync_gui.etl.state import load_state
+from countydatasync_gui.gui.app import keep_event_loop_smooth
+from tests.gui.conftest import LARGE_COUNTY, sync
+from tests.support import read_table
+
+TICK_MS = 20
+#: The issue asks that the event loop never be blocked for more than 100 ms. A gap between two
+#: ticks measures how long the loop was away, plus timer and scheduling jitter on a busy CI
+#: machine with two cores (measured up to ~15 ms): hence 100 ms + 20 ms of tolerance.
+MAX_GAP_MS = 120
+
+
+def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_folder):
+    window = make_window(large_folder)
+    keep_event_loop_smooth()  # as `countydatasync-gui` does after opening the window
+    gaps: list[int] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer(interval=TICK_MS)
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(tick)
+    timer.start()
+    started = time.perf_counter()
+    sync(qtbot, window, timeout=120_000)  # plan: read, validate and classify 200,000 parcels
+    with qtbot.waitSignal(window.runner.committed, timeout=120_000):
+        window.review.commit_button.click()
+    timer.stop()
+    gc.unfreeze()
+    elapsed = time.perf_counter() - started
+    gaps.sort()
+    print(f"\n{LARGE_COUNTY:,}-parcel sync + commit: {elapsed:.1f} s, {len(gaps)} ticks; "
+          f"median gap {gaps[len(gaps) // 2]} ms, 99th percentile {gaps[int(len(gaps) * .99)]} ms, worst {gaps[-1]} ms")
+    assert len(gaps) > elapsed * 1000 / TICK_MS * 0.5  # the timer really ran throughout
+    assert gaps[-1] <= MAX_GAP_MS, f"the event loop was blocked for {gaps[-1]} ms"
+    window.browser.select_table("working")
+    qtbot.waitUntil(lambda: window.browser.model.total == LARGE_COUNTY)
+
+
+def _cancel_when(qtbot, window, step_word: str) -> float:  # type: ignore[no-untyped-def]
+    """Press Cancel as soon as the engine reports rows done in a step containing `step_word`; seconds to stop."""
+    pressed: list[float] = []
+
+    def on_progress(step: str, done: int, _total: int) -> None:
+        if step_word in step and done > 0 and not pressed:
+            pressed.append(time.perf_counter())
+            window.sync_panel.cancel_button.click()
+
+    window.runner.progress.connect(on_progress)
+    with qtbot.waitSignal(window.runner.cancelled, timeout=60_000):
+        pass
+    assert pressed, "the run ended before Cancel could be pressed"
+    return time.perf_counter() - pressed[0]
+
+
+def test_cancel_while_reading_changes_nothing(qtbot, make_window, large_folder):
+    window = make_window(large_folder)  # the app's own chunk size
+    window.sync_panel.sync_button.click()
+    stopped_after = _cancel_when(qtbot, window, "Reading")
+    print(f"\ncancel took effect after {stopped_after * 1000:.0f} ms")
+    assert stopped_after < 1.0
+    qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled())
+    assert "Cancelled. Nothing was changed" in window.message_banner.text
+    assert load_state(large_folder.working_db).watermark is None
+    assert read_table(large_folder.working_db, "working").empty
+    assert not window.sync_panel.cancel_button.isEnabled()
+
+
+def test_cancel_while_committing_changes_nothing(qtbot, make_window, large_folder):
+    window = make_window(large_folder, chunk_rows=5_000)
+    sync(qtbot, window, timeout=120_000)
+    window.review.commit_button.click()
+    stopped_after = _cancel_when(qtbot, window, "Saving")
+    assert stopped_after < 1.0
+    assert read_table(large_folder.working_db, "working").empty  # rolled back
+    assert load_state(large_folder.working_db).watermark is None
+    assert window.change_set is None and window.review.stack.currentIndex() == 0
+    assert window.history.model.raw(0, window.history.model.columns.index("status")) == "cancelled"
+
+
+def test_closing_during_a_run_asks_then_cancels_cleanly(qtbot, make_window, large_folder):
+    window = make_window(large_folder, chunk_rows=5_000)
+    questions: list[str] = []
+    window.ask = lambda title, text: questions.append(text) or True  # type: ignore[method-assign]
+    window.sync_panel.sync_button.click()
+    qtbot.waitUntil(lambda: window.sync_panel.progress.maximum() > 0, timeout=30_000)  # reading has begun
+    window.close()
+    assert questions and "Stop it and close" in questions[0]
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    assert window.runner._thread.wait(5_000)  # the thread ended: no "destroyed while still running"
+    assert load_state(large_folder.working_db).watermark is None
+
+
+def test_closing_during_a_run_can_be_refused(qtbot, make_window, large_folder):
+    window = make_window(large_folder, chunk_rows=5_000)
+    window.ask = lambda *_: False  # type: ignore[method-assign]
+    window.sync_panel.sync_button.click()
+    window.close()
+    assert window.isVisible() and window.runner.busy
+    window.ask = lambda *_: True  # type: ignore[method-assign]  # let the fixture close it

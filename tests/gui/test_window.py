@@ -1,0 +1,87 @@
+"""The window around the panes: first start, names for automation, remembered layout, menus, start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from countydatasync_gui import __version__
+from countydatasync_gui.gui.main_window import MainWindow
+from tests.gui.conftest import commit, sync
+
+OBJECT_NAMES = ("syncNowButton", "fullRefreshCheck", "cancelButton", "commitButton", "discardButton",
+                "lastSyncLabel", "progressBar", "changeTable", "logView", "tableSelector", "tableView",
+                "historyTable")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_widgets_carry_the_names_for_automation(qtbot, make_window):
+    window = make_window()
+    for name in OBJECT_NAMES:
+        assert window.findChild(QWidget, name) is not None, name
+
+
+def test_first_start_explains_the_demo_county_once(qtbot, make_window, folder):
+    window = make_window()
+    assert window.demo_banner.isVisible()
+    assert "demo county" in window.demo_banner.text and "--source" in window.demo_banner.text
+    window.demo_banner.close_button.click()
+    assert not window.demo_banner.isVisible()
+    window.close()
+    assert not make_window().demo_banner.isVisible()  # dismissed for good
+
+
+def test_no_demo_note_for_a_real_source(qtbot, make_window, folder):
+    window = make_window(source_url=f"sqlite:///{folder.demo_source}")
+    assert not window.demo_banner.isVisible()
+    assert "demo_county.sqlite" in window.sync_panel.source_label.text()
+
+
+def test_window_size_and_splitters_are_remembered(qtbot, make_window):
+    window = make_window()
+    window.resize(760, 720)  # the offscreen screen is 800 x 800; restoring clamps to the screen
+    window.splitter.setSizes([300, 200])
+    size, sizes = window.size(), window.splitter.sizes()
+    assert size.width() == 760 and sizes[0] > sizes[1]
+    window.close()
+    again = make_window()
+    assert again.size() == size
+    assert again.splitter.sizes() == sizes
+
+
+def test_browser_filters_and_exports_from_the_file_menu(qtbot, make_window, tmp_path, monkeypatch):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    window.browser.select_table("working")
+    owner = window.browser.model.raw(0, window.browser.model.columns.index("owner"))
+    qtbot.keyClicks(window.browser.filter_box, owner)
+    qtbot.waitUntil(lambda: (window.browser.model.total or 2_000) < 2_000)
+    shown = window.browser.model.total
+    assert window.browser.count_label.text().startswith(f"{shown:,} row")
+
+    target = tmp_path / "export.csv"
+    monkeypatch.setattr("countydatasync_gui.gui.table_browser.QFileDialog.getSaveFileName",
+                        lambda *_a, **_k: (str(target), "CSV files (*.csv)"))
+    export = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text().startswith("&Export"))
+    export.trigger()
+    assert len(target.read_text(encoding="utf-8").splitlines()) == shown + 1
+    assert str(target) in window.statusBar().currentMessage()
+
+
+def test_about_names_the_version(qtbot, make_window, monkeypatch):
+    window = make_window()
+    shown: list[str] = []
+    monkeypatch.setattr("countydatasync_gui.gui.main_window.QMessageBox.about", lambda _p, _t, text: shown.append(text))
+    about = window.menuBar().actions()[1].menu().actions()[0]
+    about.trigger()
+    assert __version__ in shown[0]
+
+
+def test_start_up_scripts_know_their_options():
+    for command in ([sys.executable, "main.py", "--version"], [sys.executable, "-m", "countydatasync_gui", "--version"]):
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and __version__ in done.stdout, done.stderr
