@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import content_hash, schema
+from .progress import Progress
 from .settings import Thresholds
 from .use_codes import DEFAULT_CODE_TABLE, known_codes
 
@@ -77,7 +78,8 @@ class ChangeStore:
                 frame.to_sql(table, self.db, if_exists="append", index=False)
 
     def classify(
-        self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, *, by_content: bool = False
+        self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, *,
+        by_content: bool = False, progress: Progress | None = None,
     ) -> Counts:
         """Compare the staged rows with the working table and store the differences; return the counts.
 
@@ -85,7 +87,21 @@ class ChangeStore:
         rows whose hash equals the one stored at the last sync are unchanged
         without further comparison, and parcels the source lacks are deleted
         (the whole source was read). A full refresh ignores the stored hashes.
+        A `progress.cancel()` interrupts the SQL mid-statement (SQLite's
+        progress handler), so Cancel works here too and not only between chunks.
         """
+        if progress is None:
+            return self._classify(working_db, thresholds, full_refresh, by_content)
+        self.db.set_progress_handler(lambda: int(progress.cancel_requested), 10_000)
+        try:
+            return self._classify(working_db, thresholds, full_refresh, by_content)
+        except sqlite3.OperationalError:
+            progress.check_cancelled()  # "interrupted" because of a Cancel: say so
+            raise
+        finally:
+            self.db.set_progress_handler(None, 0)
+
+    def _classify(self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, by_content: bool) -> Counts:
         rows_read = self._scalar("SELECT count(*) FROM incoming") + self._scalar("SELECT count(*) FROM rejected")
         self._reject_duplicate_ids()
         if working_db is not None and working_db.exists():

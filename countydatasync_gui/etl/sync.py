@@ -197,7 +197,8 @@ def plan_sync(
         # -- Classify against the working table.
         progress.check_cancelled()
         progress.step("Comparing with the working table")
-        counts = store.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content)
+        counts = store.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content,
+                                progress=progress)
         change_set = ChangeSet(
             folder=folder, settings=settings, mode=mode, source_description=source.describe(),
             source_identity=source.identity, started_at=started_at, state_before=state, watermark_after=newest,

@@ -369,3 +369,17 @@ def test_source_problems_give_clear_errors_and_change_nothing(
     assert words in raised.value.message
     assert_unchanged(before, snapshot(folder))
     assert not list(tmp_path.glob("missing.sqlite"))  # a mistyped path creates no file
+
+
+def test_cancel_while_comparing_interrupts_the_sql(folder: DataFolder, county: SourceTable) -> None:
+    county.upsert(parcel(f"08-{i:05d}", "2024-03-01 00:00:00") for i in range(20_000))
+    before = snapshot(folder)
+
+    class CancelWhileComparing(Progress):
+        def step(self, name: str, total: int | None = None) -> None:
+            if name == "Comparing with the working table":
+                self.cancel()  # no chunk boundary follows: only SQLite's progress handler can see it
+
+    with pytest.raises(SyncCancelled):
+        plan_sync(folder, county.settings(), progress=CancelWhileComparing())
+    assert_unchanged(before, snapshot(folder))
