@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from filelock import FileLock, Timeout
 
 from . import schema
+from .errors import DataFolderBusy
 
 ENV_VAR = "COUNTYDATASYNC_DATA_DIR"
 APP_NAME = "CountyDataSync"
@@ -35,6 +37,22 @@ class DataFolder:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.pending_dir.mkdir(parents=True, exist_ok=True)
         return self
+
+    def acquire_sync_lock(self) -> FileLock:
+        """Take the folder's sync lock (held from plan to commit or discard) or raise `DataFolderBusy`.
+
+        An operating-system lock: it is released if the process dies, so a crash never leaves the folder locked.
+        """
+        lock = FileLock(self.lock_file)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout as exc:
+            raise DataFolderBusy(
+                f"Another sync is already running for this data folder ({self.path}). "
+                "Wait for it to finish (or close the other window), then try again.",
+                details=str(exc),
+            ) from exc
+        return lock
 
     @property
     def working_db(self) -> Path:

@@ -105,6 +105,21 @@ def load_state(working_db: Path) -> SyncState:
         engine.dispose()
 
 
+def count_parcels(working_db: Path) -> int:
+    """Rows in the working table (0 before the first commit)."""
+    if not working_db.exists():
+        return 0
+    engine = sqlite_engine(working_db, read_only=True)
+    try:
+        with engine.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (schema.WORKING_TABLE,)
+            ).fetchone()
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {schema.WORKING_TABLE}").scalar_one()) if found else 0
+    finally:
+        engine.dispose()
+
+
 def save_state(conn: sa.Connection, state: SyncState) -> None:
     """Replace the single sync-state row."""
     conn.exec_driver_sql(

@@ -19,9 +19,9 @@ from typing import Literal
 
 import pandas as pd
 import sqlalchemy as sa
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
-from . import content_hash, schema
+from . import content_hash, schema, stats
 from .changeset import ChangeStore, Counts
 from .datafolder import DataFolder
 from .db import sqlite_engine
@@ -32,9 +32,8 @@ from .settings import SyncSettings
 from .source import Source
 from .state import (
     CANCELLED, COMMITTED, DISCARDED, FAILED, NOTHING_TO_DO,
-    RunRecord, SyncState, ensure_schema, load_state, read_state, record_run, record_unsuccessful_run, save_state,
+    RunRecord, SyncState, count_parcels, ensure_schema, load_state, read_state, record_run, record_unsuccessful_run, save_state,
 )
-from . import stats
 from .timeutil import now_utc, to_utc_text
 from .validate import validate_chunk
 
@@ -139,7 +138,7 @@ def plan_sync(
     """
     progress = progress or Progress()
     folder.ensure()
-    lock = _acquire(folder)
+    lock = folder.acquire_sync_lock()
     started_at = to_utc_text(now_utc())
     store: ChangeStore | None = None
     source = Source(settings.source)
@@ -202,7 +201,7 @@ def plan_sync(
         change_set = ChangeSet(
             folder=folder, settings=settings, mode=mode, source_description=source.describe(),
             source_identity=source.identity, started_at=started_at, state_before=state, watermark_after=newest,
-            counts=counts, working_rows=_working_rows(folder), _store=store, _lock=lock,
+            counts=counts, working_rows=count_parcels(folder.working_db), _store=store, _lock=lock,
         )
         log.info(
             "Change set: %s new, %s changed, %s unchanged, %s deleted, %s rejected, %s flagged",
@@ -327,33 +326,6 @@ def discard(change_set: ChangeSet) -> SyncResult:
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-def _acquire(folder: DataFolder) -> FileLock:
-    lock = FileLock(folder.lock_file)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout as exc:
-        raise DataFolderBusy(
-            f"Another sync is already running for this data folder ({folder.path}). "
-            "Wait for it to finish (or close the other window), then try again.",
-            details=str(exc),
-        ) from exc
-    return lock
-
-
-def _working_rows(folder: DataFolder) -> int:
-    if not folder.working_db.exists():
-        return 0
-    engine = sqlite_engine(folder.working_db, read_only=True)
-    try:
-        with engine.connect() as conn:
-            found = conn.exec_driver_sql(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (schema.WORKING_TABLE,)
-            ).fetchone()
-            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {schema.WORKING_TABLE}").scalar_one()) if found else 0
-    finally:
-        engine.dispose()
-
-
 def _describe_failure(exc: BaseException) -> tuple[str, str]:
     status = CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else FAILED
     message = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
