@@ -2,8 +2,9 @@
 
     python scripts/screenshots.py [OUT_DIR]      # default /tmp/cds-shots
 
-Writes idle, running, review, error, browser (stats and charts) and history PNGs
-to OUT_DIR, and the review state to docs/screenshot.png for the README.
+Writes idle, running, review, error, browser (stats and charts), history and
+settings-screen PNGs to OUT_DIR, and the review state to docs/screenshot.png
+for the README.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from countydatasync_gui.etl.datafolder import DataFolder  # noqa: E402
 from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county  # noqa: E402
@@ -57,10 +58,10 @@ def main(argv: list[str]) -> int:
     window.show()
     shots: list[Path] = []
 
-    def shoot(name: str) -> None:
+    def shoot(name: str, widget: QWidget | None = None) -> None:
         settle(app)
         path = out / f"{name}.png"
-        window.grab().save(str(path))
+        (widget or window).grab().save(str(path))
         shots.append(path)
 
     try:
@@ -100,6 +101,19 @@ def main(argv: list[str]) -> int:
         shoot("browser-working")
         window.tabs.setCurrentWidget(window.history)
         shoot("history")
+
+        # Settings: the demo county's file tested, then a preset that does not fit it.
+        window.sync_panel.change_source_button.click()
+        dialog = window.settings_dialog
+        dialog.run_test()
+        wait_until(app, lambda: dialog.report is not None)
+        shoot("settings", dialog)
+        dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("florida_nal"))
+        dialog.preset_box.activated.emit(dialog.preset_box.currentIndex())
+        dialog.run_test()
+        wait_until(app, lambda: not dialog.tester.running)
+        shoot("settings-problems", dialog)
+        dialog.reject()
 
         # Error: the county's database cannot be found.
         window.set_source(f"sqlite:///{scratch / 'county-share' / 'parcels.sqlite'}")

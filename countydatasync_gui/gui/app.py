@@ -21,8 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="folder for working_db.sqlite and stats_db.sqlite "
                         "(default: $COUNTYDATASYNC_DATA_DIR, else your user data folder)")
-    parser.add_argument("--source", metavar="URL", help="SQLAlchemy URL of the county's database (default: the demo county)")
-    parser.add_argument("--table", metavar="NAME", help="source table or view (default: parcels)")
+    parser.add_argument("--source", metavar="URL", help="SQLAlchemy URL of the county's database (default: the source "
+                        "saved in File > Settings, i.e. config.toml in the data folder, else the demo county)")
+    parser.add_argument("--table", metavar="NAME", help="source table or view (default: as saved in the settings, else parcels)")
     return parser
 
 

@@ -1,8 +1,9 @@
 """An in-window message strip: plain words first, technical details behind a "Details" button.
 
 Used for errors (what happened, what to do), for outcomes ("Committed ...") and
-for the first-start note about the demo county. It never blocks the window,
-unlike a modal dialog, so the clerk can read the log beside it.
+for the first-start note about the demo county, which points at the settings
+screen; also for the settings screen's Test connection report. It never blocks
+the window, unlike a modal dialog, so the clerk can read the log beside it.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ class MessageBanner(QFrame):
         self.details.hide()
 
         row = QHBoxLayout()
-        row.addWidget(self.title)
+        # Top-aligned, so a message of several lines reads from its title down.
+        row.addWidget(self.title, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.message, 1)
-        row.addWidget(self.details_button)
-        row.addWidget(self.close_button)
+        row.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addLayout(row)

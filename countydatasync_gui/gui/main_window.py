@@ -14,9 +14,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from .. import __version__
+from ..etl.config import config_path, load_settings, read_config
 from ..etl.datafolder import DataFolder
 from ..etl.errors import SyncError
-from ..etl.source import describe_url
+from ..etl.settings import SyncSettings
+from ..etl.source import Source, describe_url
 from ..etl.state import SyncState, load_state
 from ..etl.sync import ChangeSet, SyncResult, discard
 from .banner import MessageBanner
@@ -26,6 +28,7 @@ from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
 from .qt_logging import install_handler, remove_handler
 from .review import ReviewPanel
+from .settings_dialog import SettingsDialog
 from .sync_panel import IDLE, REVIEWING, RUNNING, SyncPanel
 from .table_browser import TableBrowser
 from .worker import SyncRequest, SyncRunner, explain
@@ -38,8 +41,8 @@ ORGANIZATION = APPLICATION = "CountyDataSync"
 GUI_CHUNK_ROWS = 20_000
 DEMO_NOTICE = (
     "This is the demo county, about 25,000 made-up parcels created in your data folder so you can try every step "
-    "safely; to sync your county's own database instead, start CountyDataSync with --source followed by the "
-    "database address (a settings screen will come in a later version).")
+    "safely. To sync your county's own database or file instead, press Change source… (or File > Settings…), "
+    "choose it and press Test connection.")
 
 
 class MainWindow(QMainWindow):
@@ -52,13 +55,16 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
         self.change_set: ChangeSet | None = None
         self._close_after_run = False
-        self.setWindowTitle(f"CountyDataSync: {self._source_words()}")
+        self.current: SyncSettings | None = None  # the settings in force, for showing (read again per sync)
+        self.settings_problem: str | None = None
+        self.is_demo = True
+        self.session_password: str | None = None  # typed in the settings screen on a computer without a keyring
+        self.settings_dialog: SettingsDialog | None = None
 
         # -- the panes
         self.demo_banner = MessageBanner("demoNotice")
         self.message_banner = MessageBanner("messageBanner")
         self.sync_panel = SyncPanel()
-        self.sync_panel.set_source(self._source_words(long=True))
         self.review = ReviewPanel()
         self.browser = TableBrowser()
         self.history = RunHistory()
@@ -94,13 +100,18 @@ class MainWindow(QMainWindow):
         self.runner.cancelled.connect(self._on_cancelled)
         self.sync_panel.sync_requested.connect(self.sync_now)
         self.sync_panel.cancel_requested.connect(self.runner.cancel)
+        self.sync_panel.settings_requested.connect(self.open_settings)
         self.review.commit_requested.connect(self.commit_changes)
         self.review.discard_requested.connect(self.discard_changes)
         self.browser.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
 
         # -- what is already there
-        if source_url is None and not self.settings.value("demoNoticeDismissed", False, type=bool):
+        self.reload_settings()
+        if self.settings_problem:
+            self.message_banner.show_message("error", f"The settings file has a problem: {self.settings_problem} "
+                                             "Open File > Settings… to choose the source again.")
+        if self.is_demo and not self.settings.value("demoNoticeDismissed", False, type=bool):
             self.demo_banner.show_message("info", DEMO_NOTICE)
         self.browser.load(folder)
         self.history.load(folder.working_db)
@@ -113,6 +124,8 @@ class MainWindow(QMainWindow):
         self.sync_action = self._action(file_menu, "&Sync now", QKeySequence(Qt.Key.Key_F5), self.sync_panel.sync_button.click)
         self.commit_action = self._action(file_menu, "&Commit the reviewed changes", QKeySequence("Ctrl+Return"),
                                           self.review.commit_button.click)
+        file_menu.addSeparator()
+        self.settings_action = self._action(file_menu, "S&ettings…", QKeySequence("Ctrl+,"), self.open_settings)
         file_menu.addSeparator()
         self._action(file_menu, "&Export the shown table as CSV…", QKeySequence("Ctrl+E"), self._export)
         self._action(file_menu, "Save the &log…", QKeySequence("Ctrl+Shift+S"), lambda: self.log_viewer.save())
@@ -145,8 +158,62 @@ class MainWindow(QMainWindow):
         if self.runner.busy or self.change_set is not None:
             raise RuntimeError("finish the current sync first")
         self.source_url, self.table = source_url, table
+        self.reload_settings()
+
+    def reload_settings(self) -> None:
+        """Read the settings again (config.toml under the start-up flags): title, source line and demo note follow."""
+        self.settings_problem = None
+        try:
+            self.current = load_settings(self.folder, source_url=self.source_url, table=self.table, create_demo=False)
+            configured = self.source_url is not None or "url" in read_config(config_path(self.folder)).get("source", {})
+        except SyncError as exc:
+            self.current, configured, self.settings_problem = None, True, exc.message
+        self.is_demo = not configured
+        if not self.is_demo:
+            self.demo_banner.hide()
         self.setWindowTitle(f"CountyDataSync: {self._source_words()}")
         self.sync_panel.set_source(self._source_words(long=True))
+
+    # -- settings -------------------------------------------------------------
+    @Slot()
+    def open_settings(self) -> None:
+        """Open the settings screen (window-modal); saving switches the next sync to the new source."""
+        if self.runner.busy or self.change_set is not None:
+            self.statusBar().showMessage("Finish the current sync (Commit or Discard) before changing the source.", 10_000)
+            return
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            return
+        dialog = SettingsDialog(self.folder, self.current, problem=self.settings_problem,
+                                session_password=self.session_password, parent=self)
+        dialog.accepted.connect(lambda: self._settings_saved(dialog))
+        dialog.finished.connect(lambda _result: self._settings_closed(dialog))
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _settings_closed(self, dialog: SettingsDialog) -> None:
+        self.settings_dialog = None
+        dialog.deleteLater()
+
+    def _settings_saved(self, dialog: SettingsDialog) -> None:
+        self.source_url = self.table = None  # config.toml now says where the source is, not the start-up flags
+        self.session_password = dialog.session_password
+        self.reload_settings()
+        text = f"Settings saved. The next sync reads from {self._source_words(long=True)}."
+        if dialog.password_note:
+            text += f" {dialog.password_note}"
+        if self.current is not None and self._folder_holds_another_source():
+            self.sync_panel.full_refresh.setChecked(True)
+            text += (" This data folder holds parcels from the previous source, so Full refresh is ticked: the next "
+                     "sync replaces them, and you review the changes before anything is saved.")
+        self.message_banner.show_message("success", text)
+
+    def _folder_holds_another_source(self) -> bool:
+        try:
+            held = load_state(self.folder.working_db).source
+            return bool(held) and held != Source(self.current.source).identity  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - unreadable state: the sync itself will say what is wrong
+            return False
 
     @Slot(bool)
     def sync_now(self, full_refresh: bool = False) -> None:
@@ -155,7 +222,8 @@ class MainWindow(QMainWindow):
             return
         self.message_banner.hide()
         self._set_mode(RUNNING, "Starting the sync…")
-        self.runner.plan(SyncRequest(self.folder, self.source_url, self.table, full_refresh, self.chunk_rows))
+        self.runner.plan(SyncRequest(self.folder, self.source_url, self.table, full_refresh, self.chunk_rows,
+                                     password=self.session_password))
 
     @Slot()
     def commit_changes(self) -> None:
@@ -259,6 +327,7 @@ class MainWindow(QMainWindow):
         self.sync_panel.set_mode(mode, note)
         self.sync_action.setEnabled(mode == IDLE)
         self.commit_action.setEnabled(mode == REVIEWING)
+        self.settings_action.setEnabled(mode == IDLE)
 
     def _data_changed(self) -> None:
         """A run ended: every pane re-reads what it shows."""
@@ -275,13 +344,16 @@ class MainWindow(QMainWindow):
         self.sync_panel.set_state(state)
 
     def _source_words(self, long: bool = False) -> str:
-        table = f", table {self.table or 'parcels'}"
-        if self.source_url is None:
+        if self.current is None:
+            return "not set: the settings file has a problem (File > Settings…)"
+        source = self.current.source
+        table = f", table {source.table}"
+        if self.is_demo:
             return "the demo county" if not long else f"the demo county ({self.folder.demo_source.name}{table})"
         try:
-            return describe_url(self.source_url) + (table if long else "")
+            return describe_url(source.url) + (table if long else "")
         except SyncError:
-            return "an address that is not valid (see --source)"
+            return "an address that is not valid (File > Settings…)"
 
     # -- closing ----------------------------------------------------------------
     def ask(self, title: str, question: str) -> bool:

@@ -18,6 +18,7 @@ class SyncPanel(QGroupBox):
 
     sync_requested = Signal(bool)  # full refresh?
     cancel_requested = Signal()
+    settings_requested = Signal()  # "Change source…": open the settings screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Sync with the county's records", parent)
@@ -27,6 +28,9 @@ class SyncPanel(QGroupBox):
         self.source_label = QLabel()
         self.source_label.setObjectName("sourceLabel")
         self.source_label.setWordWrap(True)
+        self.change_source_button = QPushButton("Change source…")
+        self.change_source_button.setObjectName("changeSourceButton")
+        self.change_source_button.setToolTip("Choose the county's database or file, and which columns hold what (Ctrl+,)")
         self.last_sync_label = QLabel()
         self.last_sync_label.setObjectName("lastSyncLabel")
         self.watermark_label = QLabel()
@@ -55,7 +59,11 @@ class SyncPanel(QGroupBox):
         self.step_label.setObjectName("stepLabel")
 
         form = QFormLayout()
-        form.addRow("Source:", self.source_label)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source_label)
+        source_row.addWidget(self.change_source_button)
+        source_row.addStretch(1)
+        form.addRow("Source:", source_row)
         form.addRow("Last successful sync:", self.last_sync_label)
         form.addRow("Includes county edits up to:", self.watermark_label)
         buttons = QHBoxLayout()
@@ -74,6 +82,7 @@ class SyncPanel(QGroupBox):
 
         self.sync_button.clicked.connect(lambda: self.sync_requested.emit(self.full_refresh.isChecked()))
         self.cancel_button.clicked.connect(self._cancel)
+        self.change_source_button.clicked.connect(self.settings_requested)
         # "3 hours ago" must not go stale while the window stays open all day.
         self._clock = QTimer(self, interval=60_000)
         self._clock.timeout.connect(self._render_state)
@@ -96,6 +105,7 @@ class SyncPanel(QGroupBox):
         self.sync_button.setEnabled(mode == IDLE)
         self.full_refresh.setEnabled(mode == IDLE)
         self.cancel_button.setEnabled(mode == RUNNING)
+        self.change_source_button.setEnabled(mode == IDLE)
         self.sync_button.setToolTip(
             "Commit or discard the changes under review first." if mode == REVIEWING
             else "Read what changed in the county's records and show it for review (F5)")

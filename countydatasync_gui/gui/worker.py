@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -34,6 +34,9 @@ class SyncRequest:
     table: str | None = None
     full_refresh: bool = False
     chunk_rows: int | None = None  # rows per chunk; None keeps the engine's default
+    #: typed in the settings screen on a computer without a keyring; used only when the keyring and
+    #: the environment have none (never in repr, logs or files)
+    password: str | None = field(default=None, repr=False)
 
 
 def explain(exc: BaseException, folder: DataFolder | None = None) -> tuple[str, str]:
@@ -41,8 +44,7 @@ def explain(exc: BaseException, folder: DataFolder | None = None) -> tuple[str, 
     if isinstance(exc, SyncError):
         message = exc.message
         if isinstance(exc, (SourceUnavailable, SourceSchemaError)):
-            message += (" (There is no settings screen yet: the source is chosen with --source and --table "
-                        "when CountyDataSync starts.)")
+            message += " The source is set under File > Settings… (Ctrl+,)."
         return message, exc.details or f"{type(exc).__name__}: {exc}"
     where = f" ({folder.log_dir / LOG_FILE})" if folder else ""
     message = ("Something unexpected went wrong and the sync stopped. Nothing was changed. "
@@ -84,7 +86,9 @@ class SyncWorker(QObject):
         progress.worker = self
         try:
             progress.step("Opening the source")
-            settings = load_settings(request.folder, source_url=request.source_url, table=request.table)
+            # The password typed this session is the last resort, after the keyring and the environment.
+            prompt = (lambda _question: request.password) if request.password else None
+            settings = load_settings(request.folder, source_url=request.source_url, table=request.table, prompt=prompt)
             if request.chunk_rows:
                 settings = dataclasses.replace(settings, chunk_rows=request.chunk_rows)
             progress.check_cancelled()

@@ -27,7 +27,7 @@ def test_widgets_carry_the_names_for_automation(qtbot, make_window):
 def test_first_start_explains_the_demo_county_once(qtbot, make_window, folder):
     window = make_window()
     assert window.demo_banner.isVisible()
-    assert "demo county" in window.demo_banner.text and "--source" in window.demo_banner.text
+    assert "demo county" in window.demo_banner.text and "File > Settings" in window.demo_banner.text
     window.demo_banner.close_button.click()
     assert not window.demo_banner.isVisible()
     window.close()

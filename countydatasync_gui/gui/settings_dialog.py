@@ -1,0 +1,324 @@
+"""The settings screen: where the county's parcel records are, and which of their columns feed our fields.
+
+The clerk fills in the source (`source_form`), the table, the time zone and the
+column mapping (`mapping_editor`, optionally from a state preset), presses
+**Test connection** (run on the thread pool, so a slow network never freezes
+the window) and reads in plain words what works and what is missing. **Save**
+writes `config.toml` through the engine (`config.save_config`, which keeps a
+DBA's comments) and the password to the system keyring, never to the file;
+**Cancel** changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from ..etl.config import config_path, save_config
+from ..etl.connection_check import ConnectionReport
+from ..etl.datafolder import DataFolder
+from ..etl.errors import SyncError
+from ..etl.mapping import identity_mapping
+from ..etl.passwords import ENV_VAR, find_password, keyring_available, password_help, password_origin, store_password
+from ..etl.presets import get_preset, list_presets
+from ..etl.settings import SourceSettings, SyncSettings
+from ..etl.source import describe_url, parse_url
+from .banner import MessageBanner
+from .connection_test import ConnectionTester, plain, report_html
+from .mapping_editor import MappingEditor
+from .source_form import SQLITE, SourceForm
+
+#: Common US time zones first; any IANA name may be typed.
+TIME_ZONES = (
+    ("America/New_York", "Eastern"), ("America/Chicago", "Central"), ("America/Denver", "Mountain"),
+    ("America/Phoenix", "Arizona, no daylight saving"), ("America/Los_Angeles", "Pacific"),
+    ("America/Anchorage", "Alaska"), ("Pacific/Honolulu", "Hawaii"), ("America/Puerto_Rico", "Atlantic"),
+    ("UTC", "times stored in UTC"),
+)
+
+class SettingsDialog(QDialog):
+    """Choose and test the county's source; Save writes config.toml, Cancel changes nothing."""
+
+    tested = Signal(object)  # ConnectionReport, once shown
+
+    def __init__(self, folder: DataFolder, current: SyncSettings | None, *, problem: str | None = None,
+                 session_password: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings: the county's source")
+        self.folder = folder
+        self.current = current or SyncSettings(SourceSettings(url=f"sqlite:///{folder.demo_source}"))
+        self.session_password = session_password  # typed here on a computer without a keyring
+        self.password_note = ""  # where the password went, for the window's message
+        self.saved: SyncSettings | None = None
+        self.report: ConnectionReport | None = None
+        self.tester = ConnectionTester(self)
+        self._tested_url = ""
+
+        # -- the fields
+        self.source_form = SourceForm()
+        self.schema_edit = QLineEdit()
+        self.schema_edit.setObjectName("sourceSchema")
+        self.schema_edit.setPlaceholderText("the default one (usually public or dbo)")
+        self.table_box = QComboBox()
+        self.table_box.setObjectName("sourceTable")
+        self.table_box.setEditable(True)
+        self.table_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.table_box.lineEdit().setPlaceholderText("Test connection lists the tables and views")
+        self.zone_box = QComboBox()
+        self.zone_box.setObjectName("sourceTimeZone")
+        self.zone_box.setEditable(True)
+        self.zone_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        for name, words in TIME_ZONES:
+            self.zone_box.addItem(f"{name} ({words})", name)
+        self.zone_box.setToolTip("The time zone of last-updated times stored without one (most county databases).")
+        self.lookback_spin = QSpinBox()
+        self.lookback_spin.setObjectName("sourceLookback")
+        self.lookback_spin.setRange(0, 7 * 24 * 60)
+        self.lookback_spin.setSuffix(" minutes")
+        self.lookback_spin.setToolTip("Each sync also re-reads changes made this long before the previous one, to catch "
+                                      "edits the county saved late. Unchanged parcels are skipped, so a margin costs little.")
+        self.preset_box = QComboBox()
+        self.preset_box.setObjectName("presetBox")
+        self.preset_box.addItem("None: choose each column below", None)
+        for preset in list_presets():
+            self.preset_box.addItem(preset.title, preset.name)
+        self.preset_notes = QLabel()
+        self.preset_notes.setWordWrap(True)
+        self.preset_notes.setStyleSheet("color: palette(placeholder-text);")
+        self.mapping_editor = MappingEditor()
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setObjectName("testConnectionButton")
+        self.test_button.setToolTip("Connect, list the tables and columns, and check the mapping. Changes nothing.")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.hide()
+        self.status = QLabel()
+        self.status.setObjectName("testStatus")
+        self.result = MessageBanner("connectionResult")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("saveSettingsButton")
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setObjectName("cancelSettingsButton")
+        self.cancel_button.setToolTip("Close without changing anything")
+        # Enter in a field tests the connection; saving takes a deliberate click on Save.
+        self.save_button.setAutoDefault(False)
+        self.test_button.setDefault(True)
+
+        # -- the layout: source and table on the left, the mapping on the right
+        source_group = QGroupBox("Where the parcel records are")
+        QVBoxLayout(source_group).addWidget(self.source_form)
+        table_group = QGroupBox("Which table, and how to read its times")
+        self.table_form = QFormLayout(table_group)
+        self.table_form.addRow("Schema:", self.schema_edit)
+        self.table_form.addRow("Table or view:", self.table_box)
+        self.table_form.addRow("Time zone:", self.zone_box)
+        self.table_form.addRow("Re-read the last:", self.lookback_spin)
+        left = QVBoxLayout()
+        left.addWidget(source_group)
+        left.addWidget(table_group)
+        left.addStretch(1)
+        mapping_group = QGroupBox("Which column holds what")
+        mapping_layout = QVBoxLayout(mapping_group)
+        preset_row = QFormLayout()
+        preset_row.addRow("Ready-made mapping:", self.preset_box)
+        mapping_layout.addLayout(preset_row)
+        mapping_layout.addWidget(self.preset_notes)
+        mapping_layout.addWidget(self.mapping_editor)
+        mapping_layout.addStretch(1)
+        top = QHBoxLayout()
+        top.addLayout(left, 1)
+        top.addWidget(mapping_group, 1)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.busy)
+        test_row.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addLayout(test_row)
+        layout.addWidget(self.result)
+        layout.addWidget(self.buttons)
+
+        # -- wiring
+        self.tester.finished.connect(self._on_tested)
+        self.test_button.clicked.connect(self.run_test)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.preset_box.activated.connect(self._preset_chosen)
+        self.table_box.activated.connect(self._table_chosen)
+        self.source_form.kind_box.currentIndexChanged.connect(self._kind_changed)
+        self._show(self.current.source)
+        if problem:
+            self.result.show_message("error", f"The settings file has a problem: {plain(problem)} "
+                                     "Saving here writes the source settings again.")
+
+    # -- filling the screen ---------------------------------------------------------
+    def _show(self, source: SourceSettings) -> None:
+        origin = password_origin(parse_url(source.url))
+        place = origin if origin == "system keyring" or origin.startswith("environment") else (
+            "for this session" if self.session_password else None)
+        self.source_form.set_url(source.url, place)
+        self.schema_edit.setText(source.schema_name or "")
+        self.table_box.setEditText(source.table)
+        index = self.zone_box.findData(source.timezone)
+        self.zone_box.setCurrentIndex(index) if index >= 0 else self.zone_box.setEditText(source.timezone)
+        self.lookback_spin.setValue(round(source.lookback.total_seconds() / 60))
+        self.preset_box.setCurrentIndex(max(self.preset_box.findData(source.preset), 0))
+        self._show_preset_notes()
+        self.mapping_editor.set_mapping(source.specs())
+        self._kind_changed()
+
+    def _kind_changed(self) -> None:
+        self.table_form.setRowVisible(self.schema_edit, self.source_form.kind != SQLITE)  # SQLite has no schemas
+
+    def _show_preset_notes(self) -> None:
+        name = self.preset_box.currentData()
+        self.preset_notes.setText(get_preset(name).notes if name else "")
+        self.preset_notes.setVisible(bool(name))
+
+    @Slot(int)
+    def _preset_chosen(self, _index: int) -> None:
+        """A preset fills the whole mapping; "None" keeps what is shown, to be edited by hand."""
+        self._show_preset_notes()
+        name = self.preset_box.currentData()
+        if name:
+            self.mapping_editor.set_mapping(get_preset(name).columns)
+
+    @Slot(int)
+    def _table_chosen(self, _index: int) -> None:
+        if self.report is not None and self.report.connected:
+            self.run_test()  # fetch the newly chosen table's columns for the drop-downs
+
+    # -- what was entered -------------------------------------------------------------
+    def source_settings(self) -> SourceSettings:
+        """The source as entered, without a password; `SyncError` with plain words if something is missing."""
+        preset = self.preset_box.currentData()
+        columns = self.mapping_editor.mapping()
+        if not preset and columns == identity_mapping():
+            columns = SourceSettings(url="sqlite://").columns  # the default layout: nothing to write
+        code_table = get_preset(preset).code_table if preset else self.current.source.code_table
+        minutes = self.lookback_spin.value()
+        initial = self.current.source.lookback
+        lookback = initial if round(initial.total_seconds() / 60) == minutes else timedelta(minutes=minutes)
+        zone = self.zone_box.currentText().split(" (")[0].strip()  # "America/Chicago (Central)" -> the name
+        return SourceSettings(
+            url=self.source_form.url(), table=self.table_box.currentText().strip(),
+            schema_name=(self.schema_edit.text().strip() or None) if self.source_form.kind != SQLITE else None,
+            columns=columns, timezone=zone or "UTC", lookback=lookback,
+            code_table=code_table, preset=preset)
+
+    def _password_for(self, url: str) -> str | None:
+        """The typed password, else the saved one (keyring, environment), else this session's."""
+        return self.source_form.password() or find_password(parse_url(url)) or self.session_password
+
+    # -- Test connection -----------------------------------------------------------------
+    @Slot()
+    def run_test(self) -> None:
+        """Test the connection on the thread pool; the outcome arrives in `_on_tested`."""
+        try:
+            source = self.source_settings()
+        except SyncError as exc:
+            self.result.show_message("error", plain(exc.message), exc.details)
+            return
+        source = dataclasses.replace(source, password=self._password_for(source.url))
+        self.tester.start(source)
+        self._tested_url = source.url
+        self.test_button.setEnabled(False)
+        self.busy.show()
+        self.status.setText(f"Connecting to {describe_url(source.url)}…")
+        self.result.hide()
+
+    @Slot(object)
+    def _on_tested(self, report: ConnectionReport) -> None:
+        self.report = report
+        self.test_button.setEnabled(True)
+        self.busy.hide()
+        self.status.setText("")
+        if report.tables:
+            table = self.table_box.currentText()
+            self.table_box.clear()
+            self.table_box.addItems(report.tables)
+            self.table_box.setEditText(table)
+        if report.columns:
+            self.mapping_editor.set_columns(report.columns)
+            self.mapping_editor.mark_missing([name for name, _ in report.columns])
+        kind = "success" if report.ok else "warning" if report.connected else "error"
+        self.result.show_message(kind, report_html(report, self._message(report)), report.details)
+        self._grow_to_fit()
+        if report.password_rejected:
+            self.source_form.password_edit.setFocus()
+            self.source_form.password_edit.selectAll()
+        self.tested.emit(report)
+
+    def _grow_to_fit(self) -> None:
+        """Make room for a long report instead of squeezing the mapping rows (within the screen)."""
+        wanted = self.sizeHint().height()
+        if self.height() < wanted:
+            screen = self.screen().availableGeometry().height() if self.screen() else wanted
+            self.resize(self.width(), min(wanted, screen))
+
+    def _message(self, report: ConnectionReport) -> str:
+        """The report's sentence; after a refused login, where the password goes on this screen."""
+        if not report.password_rejected:
+            return report.message
+        # The engine's words name the command line; here the Password box is right above.
+        message = report.message.replace(password_help(parse_url(self._tested_url)), "").strip()
+        return message + (" Type the password in the Password box above and press Test connection again. "
+                          + ("Save keeps it in this computer's keyring, never in the settings file." if keyring_available()
+                             else "This computer has no keyring: Save keeps it only until CountyDataSync closes. To "
+                             f"keep it, ask IT to set the environment variable {ENV_VAR} for your account."))
+
+    # -- Save ---------------------------------------------------------------------------------
+    @Slot()
+    def save(self) -> None:
+        """Write config.toml (and the password to the keyring) and close; on a problem, say it and stay open."""
+        try:
+            source = self.source_settings()
+            if not source.table:
+                raise SyncError("Type or choose the table or view that holds the parcels (Test connection lists them).")
+            source.zone()  # an unknown time zone, said now rather than at the next sync
+            url = parse_url(source.url)
+            if self.source_form.kind == SQLITE and not Path(url.database or "").is_file():
+                raise SyncError(f"The file {url.database} was not found. Choose the county's file with Browse….")
+            self._keep_password(url)
+            settings = dataclasses.replace(self.current, source=source)
+            save_config(config_path(self.folder), settings)
+        except SyncError as exc:
+            self.result.show_message("error", plain(exc.message), exc.details)
+            return
+        except OSError as exc:
+            self.result.show_message("error", plain(
+                f"The settings could not be saved to {config_path(self.folder)}: {exc.strerror or exc}. "
+                "Check that the data folder is writable, then press Save again."), repr(exc))
+            return
+        self.saved = settings
+        self.accept()
+
+    def _keep_password(self, url) -> None:  # type: ignore[no-untyped-def]  # a SQLAlchemy URL
+        password = self.source_form.password()
+        if not password:
+            return
+        if not url.username:
+            raise SyncError("A password was typed but no user name: type the user name it belongs to.")
+        if keyring_available():
+            try:
+                store_password(url, password)
+            except Exception as exc:  # noqa: BLE001 - a locked or broken keyring: say so, keep the dialog open
+                raise SyncError("The password could not be saved in this computer's keyring. Unlock the keyring and "
+                                f"press Save again, or ask IT to set the environment variable {ENV_VAR}.",
+                                details=f"{type(exc).__name__}: {exc}") from exc
+            self.password_note = "The password is kept in this computer's keyring."
+        else:
+            self.session_password = password
+            self.password_note = ("This computer has no keyring, so the password is used only until CountyDataSync "
+                                  f"closes. To keep it, ask IT to set the environment variable {ENV_VAR}.")
+
