@@ -55,7 +55,8 @@ def test_connection(settings: SourceSettings, sample_rows: int = SAMPLE_ROWS) ->
         listing = ", ".join(tables) if tables else "none"
         return ConnectionReport(
             ok=False, connected=True, tables=tables,
-            message=f"Connected to {source_words}, but it has no table or view named '{settings.table}'.",
+            message=(f"Connected to {source_words}, but it has no table or view named '{settings.table}'."
+                     if settings.table.strip() else f"Connected to {source_words}. Choose the table or view to read."),
             problems=[f"Choose one of the tables and views it has: {listing}."],
         )
     problems, notes = _check_mapping(settings, [name for name, _ in columns])

@@ -29,6 +29,8 @@ from .settings import SourceSettings
 # SQL filter therefore starts a day early (offsets are at most 14 hours); the
 # extra rows are re-read, found unchanged and cost nothing.
 _TEXT_CURSOR_SLACK = timedelta(days=1)
+# An unreachable server fails after this long instead of the operating system's minutes.
+_CONNECT_TIMEOUTS = {"postgresql": {"connect_timeout": 15}, "mssql": {"timeout": 15}}
 # What drivers say when the server refused the login (psycopg, psycopg2, pyodbc, pymysql).
 _AUTH_WORDS = ("password authentication failed", "no password supplied", "login failed", "access denied for user")
 
@@ -119,7 +121,7 @@ class Source:
         # The password is added only here, on its way to the driver: settings and URLs stay without it.
         url = self.url if self.settings.password is None else self.url.set(password=self.settings.password)
         try:
-            return sa.create_engine(url, poolclass=NullPool)
+            return sa.create_engine(url, poolclass=NullPool, connect_args=_CONNECT_TIMEOUTS.get(self.url.get_backend_name(), {}))
         except (NoSuchModuleError, ImportError) as exc:
             raise SourceUnavailable(
                 f"CountyDataSync has no driver for '{self.url.drivername}' sources installed. "
