@@ -2,7 +2,8 @@
 
 Planning only reads; committing is the one operation that writes, and after it
 the window announces the change to every pane (last sync, browser, charts,
-history), each of which refreshes itself.
+history), each of which refreshes itself. Which source a sync reads, and the
+settings screen that changes it, live in `source_choice`; the menus in `menus`.
 """
 
 from __future__ import annotations
@@ -10,28 +11,23 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from .. import __version__
-from ..etl.config import config_path, load_settings, read_config
 from ..etl.datafolder import DataFolder
-from ..etl.errors import SyncError
-from ..etl.settings import SyncSettings
-from ..etl.source import Source, describe_url
-from ..etl.state import SyncState, load_state
 from ..etl.sync import ChangeSet, SyncResult, discard
 from .banner import MessageBanner
 from .confirm import MassDeleteDialog
 from .history import RunHistory
 from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
+from .menus import build_menus
 from .qt_logging import install_handler, remove_handler
 from .review import ReviewPanel
-from .settings_dialog import SettingsDialog
+from .source_choice import DEMO_NOTICE, SourceChoice
 from .sync_panel import IDLE, REVIEWING, RUNNING, SyncPanel
 from .table_browser import TableBrowser
-from .worker import SyncRequest, SyncRunner, explain
+from .worker import SyncRunner, explain
 
 log = logging.getLogger("countydatasync_gui.gui")
 
@@ -39,10 +35,6 @@ ORGANIZATION = APPLICATION = "CountyDataSync"
 #: Rows per engine chunk in the app: smaller than the engine's default so Cancel lands
 #: within a fraction of a second and the progress bar moves often (measured ~10% slower).
 GUI_CHUNK_ROWS = 20_000
-DEMO_NOTICE = (
-    "This is the demo county, about 25,000 made-up parcels created in your data folder so you can try every step "
-    "safely. To sync your county's own database or file instead, press Change source… (or File > Settings…), "
-    "choose it and press Test connection.")
 
 
 class MainWindow(QMainWindow):
@@ -51,15 +43,11 @@ class MainWindow(QMainWindow):
     def __init__(self, folder: DataFolder, *, source_url: str | None = None, table: str | None = None,
                  chunk_rows: int | None = GUI_CHUNK_ROWS, settings: QSettings | None = None) -> None:
         super().__init__()
-        self.folder, self.source_url, self.table, self.chunk_rows = folder, source_url, table, chunk_rows
+        self.folder, self.chunk_rows = folder, chunk_rows
         self.settings = settings or QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
         self.change_set: ChangeSet | None = None
         self._close_after_run = False
-        self.current: SyncSettings | None = None  # the settings in force, for showing (read again per sync)
-        self.settings_problem: str | None = None
-        self.is_demo = True
-        self.session_password: str | None = None  # typed in the settings screen on a computer without a keyring
-        self.settings_dialog: SettingsDialog | None = None
+        self.source_choice = SourceChoice(folder, source_url, table, self)
 
         # -- the panes
         self.demo_banner = MessageBanner("demoNotice")
@@ -87,7 +75,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.statusBar().addPermanentWidget(QLabel(f"Data folder: {folder.path}"))
-        self._build_menus()
+        self.sync_action, self.commit_action, self.settings_action = build_menus(self)
 
         # -- the worker thread and the live log
         self.runner = SyncRunner(self)
@@ -105,116 +93,56 @@ class MainWindow(QMainWindow):
         self.review.discard_requested.connect(self.discard_changes)
         self.browser.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
+        self.source_choice.changed.connect(self._source_changed)
+        self.source_choice.saved.connect(self._settings_saved)
 
         # -- what is already there
-        self.reload_settings()
-        if self.settings_problem:
-            self.message_banner.show_message("error", f"The settings file has a problem: {self.settings_problem} "
+        self.source_choice.reload()
+        if self.source_choice.problem:
+            self.message_banner.show_message("error", f"The settings file has a problem: {self.source_choice.problem} "
                                              "Open File > Settings… to choose the source again.")
         if self.is_demo and not self.settings.value("demoNoticeDismissed", False, type=bool):
             self.demo_banner.show_message("info", DEMO_NOTICE)
         self.browser.load(folder)
         self.history.load(folder.working_db)
-        self._refresh_state()
+        self.sync_panel.read_state(folder.working_db)
         restore_layout(self)
 
-    # -- menus ----------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.sync_action = self._action(file_menu, "&Sync now", QKeySequence(Qt.Key.Key_F5), self.sync_panel.sync_button.click)
-        self.commit_action = self._action(file_menu, "&Commit the reviewed changes", QKeySequence("Ctrl+Return"),
-                                          self.review.commit_button.click)
-        file_menu.addSeparator()
-        self.settings_action = self._action(file_menu, "S&ettings…", QKeySequence("Ctrl+,"), self.open_settings)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Export the shown table as CSV…", QKeySequence("Ctrl+E"), self._export)
-        self._action(file_menu, "Save the &log…", QKeySequence("Ctrl+Shift+S"), lambda: self.log_viewer.save())
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence(QKeySequence.StandardKey.Quit), self.close)
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About CountyDataSync", None, self._about)
+    # -- the source and the settings screen ----------------------------------------
+    # `SourceChoice` keeps them; tests and scripts read them off the window.
+    current = property(lambda self: self.source_choice.current)
+    is_demo = property(lambda self: self.source_choice.is_demo)
+    session_password = property(lambda self: self.source_choice.session_password)
+    settings_dialog = property(lambda self: self.source_choice.dialog)
 
-    def _action(self, menu, text: str, shortcut: QKeySequence | None, slot) -> QAction:  # type: ignore[no-untyped-def]
-        action = menu.addAction(text)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        return action
-
-    def _export(self) -> None:
-        self.tabs.setCurrentWidget(self.browser)
-        self.browser.export_csv()
-
-    def _about(self) -> None:
-        QMessageBox.about(self, "About CountyDataSync", (
-            f"<h3>CountyDataSync {__version__}</h3>"
-            "<p>Copies the county's parcel records into local databases, shows every change for review, "
-            "and saves only what you commit.</p>"
-            f"<p>Data folder: {self.folder.path}<br>Log files: {self.folder.log_dir}</p>"))
-
-    # -- sync -----------------------------------------------------------------
     def set_source(self, source_url: str | None, table: str | None = None) -> None:
         """Sync from another source from now on (None: the demo county); only between runs."""
         if self.runner.busy or self.change_set is not None:
             raise RuntimeError("finish the current sync first")
-        self.source_url, self.table = source_url, table
-        self.reload_settings()
+        self.source_choice.set_source(source_url, table)
 
-    def reload_settings(self) -> None:
-        """Read the settings again (config.toml under the start-up flags): title, source line and demo note follow."""
-        self.settings_problem = None
-        try:
-            self.current = load_settings(self.folder, source_url=self.source_url, table=self.table, create_demo=False)
-            configured = self.source_url is not None or "url" in read_config(config_path(self.folder)).get("source", {})
-        except SyncError as exc:
-            self.current, configured, self.settings_problem = None, True, exc.message
-        self.is_demo = not configured
-        if not self.is_demo:
-            self.demo_banner.hide()
-        self.setWindowTitle(f"CountyDataSync: {self._source_words()}")
-        self.sync_panel.set_source(self._source_words(long=True))
-
-    # -- settings -------------------------------------------------------------
     @Slot()
     def open_settings(self) -> None:
         """Open the settings screen (window-modal); saving switches the next sync to the new source."""
         if self.runner.busy or self.change_set is not None:
             self.statusBar().showMessage("Finish the current sync (Commit or Discard) before changing the source.", 10_000)
             return
-        if self.settings_dialog is not None:
-            self.settings_dialog.raise_()
-            return
-        dialog = SettingsDialog(self.folder, self.current, problem=self.settings_problem,
-                                session_password=self.session_password, parent=self)
-        dialog.accepted.connect(lambda: self._settings_saved(dialog))
-        dialog.finished.connect(lambda _result: self._settings_closed(dialog))
-        self.settings_dialog = dialog
-        dialog.open()
+        self.source_choice.open_settings()
 
-    def _settings_closed(self, dialog: SettingsDialog) -> None:
-        self.settings_dialog = None
-        dialog.deleteLater()
+    @Slot()
+    def _source_changed(self) -> None:
+        if not self.is_demo:
+            self.demo_banner.hide()
+        self.setWindowTitle(f"CountyDataSync: {self.source_choice.words()}")
+        self.sync_panel.set_source(self.source_choice.words(long=True))
 
-    def _settings_saved(self, dialog: SettingsDialog) -> None:
-        self.source_url = self.table = None  # config.toml now says where the source is, not the start-up flags
-        self.session_password = dialog.session_password
-        self.reload_settings()
-        text = f"Settings saved. The next sync reads from {self._source_words(long=True)}."
-        if dialog.password_note:
-            text += f" {dialog.password_note}"
-        if self.current is not None and self._folder_holds_another_source():
+    @Slot(str, bool)
+    def _settings_saved(self, text: str, folder_holds_another_source: bool) -> None:
+        if folder_holds_another_source:
             self.sync_panel.full_refresh.setChecked(True)
-            text += (" This data folder holds parcels from the previous source, so Full refresh is ticked: the next "
-                     "sync replaces them, and you review the changes before anything is saved.")
         self.message_banner.show_message("success", text)
 
-    def _folder_holds_another_source(self) -> bool:
-        try:
-            held = load_state(self.folder.working_db).source
-            return bool(held) and held != Source(self.current.source).identity  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001 - unreadable state: the sync itself will say what is wrong
-            return False
-
+    # -- sync -----------------------------------------------------------------
     @Slot(bool)
     def sync_now(self, full_refresh: bool = False) -> None:
         """Plan a sync on the worker thread; the review opens when it is ready."""
@@ -222,8 +150,7 @@ class MainWindow(QMainWindow):
             return
         self.message_banner.hide()
         self._set_mode(RUNNING, "Starting the sync…")
-        self.runner.plan(SyncRequest(self.folder, self.source_url, self.table, full_refresh, self.chunk_rows,
-                                     password=self.session_password))
+        self.runner.plan(self.source_choice.request(full_refresh, self.chunk_rows))
 
     @Slot()
     def commit_changes(self) -> None:
@@ -331,29 +258,9 @@ class MainWindow(QMainWindow):
 
     def _data_changed(self) -> None:
         """A run ended: every pane re-reads what it shows."""
-        self._refresh_state()
+        self.sync_panel.read_state(self.folder.working_db)
         self.browser.refresh()
         self.history.refresh()
-
-    def _refresh_state(self) -> None:
-        try:
-            state = load_state(self.folder.working_db)
-        except (SyncError, OSError, Exception) as exc:  # noqa: BLE001 - a damaged file must not stop the window
-            log.warning("Could not read the sync state: %s", exc)
-            state = SyncState()
-        self.sync_panel.set_state(state)
-
-    def _source_words(self, long: bool = False) -> str:
-        if self.current is None:
-            return "not set: the settings file has a problem (File > Settings…)"
-        source = self.current.source
-        table = f", table {source.table}"
-        if self.is_demo:
-            return "the demo county" if not long else f"the demo county ({self.folder.demo_source.name}{table})"
-        try:
-            return describe_url(source.url) + (table if long else "")
-        except SyncError:
-            return "an address that is not valid (File > Settings…)"
 
     # -- closing ----------------------------------------------------------------
     def ask(self, title: str, question: str) -> bool:

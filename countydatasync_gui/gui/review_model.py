@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ..etl import schema
 from ..etl.sync import ChangeSet
 from .formatting import column_title, field_text, use_code_meaning
+from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 256
 ARROW = " → "
@@ -30,10 +31,8 @@ DELETED_BRUSH = QBrush(QColor("#fadcdc"))
 FLAG_BRUSH = QBrush(QColor("#ffd9a8"))
 DELETED_TEXT = QBrush(QColor("#6b6b6b"))
 
-Index = QModelIndex | QPersistentModelIndex
 
-
-class ChangeReviewModel(QAbstractTableModel):
+class ChangeReviewModel(PagedTableModel):
     """Rows of one class of a change set (None: every change but rejects), optionally searched."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -41,7 +40,7 @@ class ChangeReviewModel(QAbstractTableModel):
         self._change_set: ChangeSet | None = None
         self._kind: str | None = None
         self._search = ""
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[dict[str, Any]] = []  # one dict a row: the change set's columns by name
         self._total = 0
         self._frozen = False
         self._code_table: str | None = None
@@ -104,19 +103,9 @@ class ChangeReviewModel(QAbstractTableModel):
         if frame.empty:
             self._total = len(self._rows)  # the set shrank under us; stop asking
             return
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(records) - 1)
-        self._rows.extend(records)
-        self.endInsertRows()
+        self._append_page(frame.astype(object).where(frame.notna(), None).to_dict("records"))
 
     # -- Qt model interface ---------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
-
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -124,7 +113,7 @@ class ChangeReviewModel(QAbstractTableModel):
         return {"kind": "Change", "flags": "Why flagged", "reason": "Why rejected"}.get(name) or column_title(name)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        if not self._fetched(index):
             return None
         row, name = self._rows[index.row()], self._columns[index.column()]
         kind = row.get("kind")

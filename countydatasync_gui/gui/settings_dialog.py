@@ -1,7 +1,7 @@
 """The settings screen: where the county's parcel records are, and which of their columns feed our fields.
 
-The clerk fills in the source (`source_form`), the table, the time zone and the
-column mapping (`mapping_editor`, optionally from a state preset), presses
+The clerk fills in the source (`source_form`), the table and its time zone
+(`table_form`) and the column mapping (`mapping_editor`, optionally from a state preset), presses
 **Test connection** (run on the thread pool, so a slow network never freezes
 the window) and reads in plain words what works and what is missing. **Save**
 writes `config.toml` through the engine (`config.save_config`, which keeps a
@@ -12,13 +12,12 @@ DBA's comments) and the password to the system keyring, never to the file;
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+    QVBoxLayout, QWidget,
 )
 
 from ..etl.config import config_path, save_config
@@ -34,14 +33,8 @@ from .banner import MessageBanner
 from .connection_test import ConnectionTester, plain, report_html
 from .mapping_editor import MappingEditor
 from .source_form import SQLITE, SourceForm
+from .table_form import TableForm
 
-#: Common US time zones first; any IANA name may be typed.
-TIME_ZONES = (
-    ("America/New_York", "Eastern"), ("America/Chicago", "Central"), ("America/Denver", "Mountain"),
-    ("America/Phoenix", "Arizona, no daylight saving"), ("America/Los_Angeles", "Pacific"),
-    ("America/Anchorage", "Alaska"), ("Pacific/Honolulu", "Hawaii"), ("America/Puerto_Rico", "Atlantic"),
-    ("UTC", "times stored in UTC"),
-)
 
 class SettingsDialog(QDialog):
     """Choose and test the county's source; Save writes config.toml, Cancel changes nothing."""
@@ -64,27 +57,8 @@ class SettingsDialog(QDialog):
 
         # -- the fields
         self.source_form = SourceForm()
-        self.schema_edit = QLineEdit()
-        self.schema_edit.setObjectName("sourceSchema")
-        self.schema_edit.setPlaceholderText("the default one (usually public or dbo)")
-        self.table_box = QComboBox()
-        self.table_box.setObjectName("sourceTable")
-        self.table_box.setEditable(True)
-        self.table_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.table_box.lineEdit().setPlaceholderText("Test connection lists the tables and views")
-        self.zone_box = QComboBox()
-        self.zone_box.setObjectName("sourceTimeZone")
-        self.zone_box.setEditable(True)
-        self.zone_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        for name, words in TIME_ZONES:
-            self.zone_box.addItem(f"{name} ({words})", name)
-        self.zone_box.setToolTip("The time zone of last-updated times stored without one (most county databases).")
-        self.lookback_spin = QSpinBox()
-        self.lookback_spin.setObjectName("sourceLookback")
-        self.lookback_spin.setRange(0, 7 * 24 * 60)
-        self.lookback_spin.setSuffix(" minutes")
-        self.lookback_spin.setToolTip("Each sync also re-reads changes made this long before the previous one, to catch "
-                                      "edits the county saved late. Unchanged parcels are skipped, so a margin costs little.")
+        self.table_form = TableForm()
+        self.table_box, self.zone_box = self.table_form.table_box, self.table_form.zone_box
         self.preset_box = QComboBox()
         self.preset_box.setObjectName("presetBox")
         self.preset_box.addItem("None: choose each column below", None)
@@ -117,15 +91,9 @@ class SettingsDialog(QDialog):
         # -- the layout: source and table on the left, the mapping on the right
         source_group = QGroupBox("Where the parcel records are")
         QVBoxLayout(source_group).addWidget(self.source_form)
-        table_group = QGroupBox("Which table, and how to read its times")
-        self.table_form = QFormLayout(table_group)
-        self.table_form.addRow("Schema:", self.schema_edit)
-        self.table_form.addRow("Table or view:", self.table_box)
-        self.table_form.addRow("Time zone:", self.zone_box)
-        self.table_form.addRow("Re-read the last:", self.lookback_spin)
         left = QVBoxLayout()
         left.addWidget(source_group)
-        left.addWidget(table_group)
+        left.addWidget(self.table_form)
         left.addStretch(1)
         mapping_group = QGroupBox("Which column holds what")
         mapping_layout = QVBoxLayout(mapping_group)
@@ -167,18 +135,14 @@ class SettingsDialog(QDialog):
         place = origin if origin == "system keyring" or origin.startswith("environment") else (
             "for this session" if self.session_password else None)
         self.source_form.set_url(source.url, place)
-        self.schema_edit.setText(source.schema_name or "")
-        self.table_box.setEditText(source.table)
-        index = self.zone_box.findData(source.timezone)
-        self.zone_box.setCurrentIndex(index) if index >= 0 else self.zone_box.setEditText(source.timezone)
-        self.lookback_spin.setValue(round(source.lookback.total_seconds() / 60))
+        self.table_form.show_source(source)
         self.preset_box.setCurrentIndex(max(self.preset_box.findData(source.preset), 0))
         self._show_preset_notes()
         self.mapping_editor.set_mapping(source.specs())
         self._kind_changed()
 
     def _kind_changed(self) -> None:
-        self.table_form.setRowVisible(self.schema_edit, self.source_form.kind != SQLITE)  # SQLite has no schemas
+        self.table_form.show_schema(self.source_form.kind != SQLITE)  # SQLite has no schemas
 
     def _show_preset_notes(self) -> None:
         name = self.preset_box.currentData()
@@ -206,14 +170,10 @@ class SettingsDialog(QDialog):
         if not preset and columns == identity_mapping():
             columns = SourceSettings(url="sqlite://").columns  # the default layout: nothing to write
         code_table = get_preset(preset).code_table if preset else self.current.source.code_table
-        minutes = self.lookback_spin.value()
-        initial = self.current.source.lookback
-        lookback = initial if round(initial.total_seconds() / 60) == minutes else timedelta(minutes=minutes)
-        zone = self.zone_box.currentText().split(" (")[0].strip()  # "America/Chicago (Central)" -> the name
         return SourceSettings(
-            url=self.source_form.url(), table=self.table_box.currentText().strip(),
-            schema_name=(self.schema_edit.text().strip() or None) if self.source_form.kind != SQLITE else None,
-            columns=columns, timezone=zone or "UTC", lookback=lookback,
+            url=self.source_form.url(), table=self.table_form.table(),
+            schema_name=self.table_form.schema() if self.source_form.kind != SQLITE else None,
+            columns=columns, timezone=self.table_form.timezone(), lookback=self.table_form.lookback(),
             code_table=code_table, preset=preset)
 
     def _password_for(self, url: str) -> str | None:
@@ -244,10 +204,7 @@ class SettingsDialog(QDialog):
         self.busy.hide()
         self.status.setText("")
         if report.tables:
-            table = self.table_box.currentText()
-            self.table_box.clear()
-            self.table_box.addItems(report.tables)
-            self.table_box.setEditText(table)
+            self.table_form.set_tables(report.tables)
         if report.columns:
             self.mapping_editor.set_columns(report.columns)
             self.mapping_editor.mark_missing([name for name, _ in report.columns])

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
-from ..etl.state import SyncState
+from ..etl.state import SyncState, load_state
 from .formatting import local_time, time_ago
+
+log = logging.getLogger("countydatasync_gui.gui")
 
 IDLE, RUNNING, REVIEWING = "idle", "running", "reviewing"
 
@@ -98,6 +103,15 @@ class SyncPanel(QGroupBox):
         """Show the sync state read from the working database."""
         self._state = state
         self._render_state()
+
+    def read_state(self, working_db: Path) -> None:
+        """Read the sync state from the working database and show it (a damaged file shows as never synced)."""
+        try:
+            state = load_state(working_db)
+        except Exception as exc:  # noqa: BLE001 - a damaged file must not stop the window
+            log.warning("Could not read the sync state: %s", exc)
+            state = SyncState()
+        self.set_state(state)
 
     def set_mode(self, mode: str, note: str = "") -> None:
         """idle (Sync now enabled), running (Cancel enabled) or reviewing (Commit or Discard first)."""

@@ -20,13 +20,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QBrush
 
 from .formatting import column_title, field_text, use_code_meaning
+from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 500
-Index = QModelIndex | QPersistentModelIndex
 
 
 def _quote(name: str) -> str:
@@ -65,7 +65,7 @@ class _Count(QRunnable):
             pass  # the model was deleted meanwhile
 
 
-class SqliteTableModel(QAbstractTableModel):
+class SqliteTableModel(PagedTableModel):
     """One table of one SQLite file, read-only, sorted and filtered in SQL."""
 
     #: the row count matching the filter, once known
@@ -217,18 +217,9 @@ class SqliteTableModel(QAbstractTableModel):
         if len(page) < PAGE_ROWS:
             self._exhausted = True
             self._close_cursor()
-        if page:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._rows.extend(page)
-            self.endInsertRows()
+        self._append_page(page)
 
     # -- Qt model interface ---------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole:
@@ -238,7 +229,7 @@ class SqliteTableModel(QAbstractTableModel):
         return section + 1
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        if not self._fetched(index):
             return None
         value = self._rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
