@@ -32,7 +32,7 @@ class SyncPanel(QGroupBox):
 
         self.source_label = QLabel()
         self.source_label.setObjectName("sourceLabel")
-        self.source_label.setWordWrap(True)
+        # One line: the source in words is short (a file name, or a database on a host, and a table).
         self.change_source_button = QPushButton("Change source…")
         self.change_source_button.setObjectName("changeSourceButton")
         self.change_source_button.setToolTip("Choose the county's database or file, and which columns hold what (Ctrl+,)")
