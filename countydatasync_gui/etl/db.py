@@ -20,14 +20,17 @@ from .errors import DataFolderError
 BUSY_TIMEOUT_MS = 5_000
 
 
-def sqlite_engine(path: Path, *, read_only: bool = False, attach: dict[str, Path] | None = None) -> Engine:
+def sqlite_engine(
+    path: Path, *, read_only: bool = False, attach: dict[str, Path] | None = None, durable: bool = True
+) -> Engine:
     """A SQLAlchemy engine on a SQLite file whose transactions are real (see module docstring).
 
     Writers take the write lock at BEGIN (BEGIN IMMEDIATE) so a busy database
     fails before any work is done rather than half-way through a commit.
     `attach` names other files to attach to every connection (ATTACH cannot run
     inside a transaction, so it happens as the connection opens), letting SQL
-    copy rows between files without a round trip through Python.
+    copy rows between files without a round trip through Python. `durable=False`
+    skips the flush to disk at commit (WAL keeps the file consistent regardless).
     """
     if read_only:
         if not path.exists():
@@ -48,7 +51,7 @@ def sqlite_engine(path: Path, *, read_only: bool = False, attach: dict[str, Path
         if not read_only:
             # WAL: the table browser keeps reading while a commit writes.
             dbapi_connection.execute("PRAGMA journal_mode = WAL")
-            dbapi_connection.execute("PRAGMA synchronous = FULL")
+            dbapi_connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -221,11 +221,19 @@ def edit_demo_county(path: Path, changes: int = 150, seed: int | None = None,
             found += _first(order, used, counts[kind] - len(found), lambda i: True)  # tiny files: anything goes
             edits += [(kind, rows[i][0]) for i in found]
         edits = [edits[i] for i in rng.permutation(len(edits))]  # interleave the kinds through the day
-        seconds = rng.choice(max(4 * 3600, 2 * changes), size=changes, replace=False)
+        # The day's edits fall in the last four hours, but always after every existing
+        # timestamp: a county's edits come after the last sync, and a second edit run
+        # minutes after a sync must not be stamped before that sync's watermark.
+        newest = conn.execute(f"SELECT max({schema.LAST_UPDATED}) FROM {TABLE}").fetchone()[0]
+        start = end - timedelta(hours=4)
+        if newest:
+            start = max(start, datetime.fromisoformat(newest) + timedelta(seconds=1))
+        span = max(int((end - start).total_seconds()), 2 * changes)  # a distinct second for each edit
+        seconds = rng.choice(span, size=changes, replace=False)
         seen = dict.fromkeys(_SHARES, 0)
-        for (kind, pid), back in zip(edits, seconds):
+        for (kind, pid), offset in zip(edits, seconds):
             row = dict(zip(schema.FIELDS, conn.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE {_ID} = ?", (pid,)).fetchone()))
-            stamp = (end - timedelta(seconds=int(back))).strftime("%Y-%m-%d %H:%M:%S")
+            stamp = (start + timedelta(seconds=int(offset))).strftime("%Y-%m-%d %H:%M:%S")
             _apply(conn, rng, kind, row, stamp, seen[kind])
             seen[kind] += 1
         conn.execute("COMMIT")

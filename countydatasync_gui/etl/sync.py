@@ -201,7 +201,9 @@ def plan_sync(
         change_set = ChangeSet(
             folder=folder, settings=settings, mode=mode, source_description=source.describe(),
             source_identity=source.identity, started_at=started_at, state_before=state, watermark_after=newest,
-            counts=counts, working_rows=count_parcels(folder.working_db), _store=store, _lock=lock,
+            # Counting a million parcels costs a scan; only a deletion needs the figure.
+            counts=counts, working_rows=count_parcels(folder.working_db) if counts.deleted else 0,
+            _store=store, _lock=lock,
         )
         log.info(
             "Change set: %s new, %s changed, %s unchanged, %s deleted, %s rejected, %s flagged",
@@ -244,7 +246,9 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     folder, counts = change_set.folder, change_set.counts
     status = NOTHING_TO_DO if change_set.nothing_to_do else COMMITTED
     chunk_rows = change_set.settings.chunk_rows
-    engine = sqlite_engine(folder.working_db, attach={"stage": store.path})
+    # A run that changes no parcel only notes that it looked: losing that note to a power cut
+    # is harmless, so it skips the disk flush (the database stays consistent either way).
+    engine = sqlite_engine(folder.working_db, attach={"stage": store.path}, durable=status != NOTHING_TO_DO)
     try:
         with engine.begin() as conn:
             ensure_schema(conn)

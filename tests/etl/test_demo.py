@@ -235,3 +235,21 @@ def test_edit_rejects_more_changes_than_parcels_and_leaves_the_file_alone(tmp_pa
     assert _rows(path) == before
     summary = edit_demo_county(path, changes=20, seed=1, now=NOW)  # a tiny file still takes every kind
     assert summary.total == 20 and len(_rows(path)) == 20 + summary.splits - summary.retirements
+
+
+def test_a_second_edit_run_is_stamped_after_the_first(tmp_path: Path) -> None:
+    county = tmp_path / "county.sqlite"
+    create_demo_county(county, parcels=500, seed=7)
+    edit_demo_county(county, changes=30, seed=8, now=NOW)
+    first_newest = _newest(county)
+
+    edit_demo_county(county, changes=30, seed=9, now=NOW)  # minutes later, same clock reading
+
+    with sqlite3.connect(county) as db:
+        later = db.execute("SELECT count(*) FROM parcels WHERE last_updated > ?", (first_newest,)).fetchone()[0]
+    assert later >= 30  # every edit of the second run comes after the first run's newest stamp
+
+
+def _newest(path: Path) -> str:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT max(last_updated) FROM parcels").fetchone()[0]
