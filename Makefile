@@ -35,3 +35,20 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info
+
+# Desktop bundle (packaging/README.md): `make package` builds dist/CountyDataSync/ with
+# PyInstaller (the GUI and the CLI over one set of libraries, a few minutes);
+# `make package-smoke` builds it, then runs the packaged programs as a clerk's machine would.
+PACKAGE_STAMP := $(VENV)/.package-stamp
+
+$(PACKAGE_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	@touch $(PACKAGE_STAMP)
+
+.PHONY: package package-smoke
+
+package: $(PACKAGE_STAMP)
+	PYTHON=$(BIN)/python bash packaging/build.sh
+
+package-smoke: package
+	bash packaging/smoke_test.sh dist/CountyDataSync

@@ -6,13 +6,17 @@ import argparse
 import gc
 import logging
 import sys
+import time
 from typing import Sequence
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from ..etl.datafolder import DataFolder
 from ..etl.logs import configure_logging
+from ..resources import resource_path
 from .main_window import APPLICATION, ORGANIZATION, MainWindow
 
 
@@ -24,7 +28,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", metavar="URL", help="SQLAlchemy URL of the county's database (default: the source "
                         "saved in File > Settings, i.e. config.toml in the data folder, else the demo county)")
     parser.add_argument("--table", metavar="NAME", help="source table or view (default: as saved in the settings, else parcels)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window, let it settle briefly, then quit (exit code 0): checks an installed copy")
     return parser
+
+
+ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
+SELF_TEST_SETTLE_MS = 500
+
+
+def app_icon() -> QIcon:
+    """The application icon, every rendered size (resources/icons; packaging/render_icons.py makes them)."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(resource_path(f"icons/countydatasync-{size}.png")))
+    return icon
+
+
+def run_self_test(app: QApplication, window: MainWindow) -> None:
+    """--self-test: the event loop is running, so the window is up; let it settle, then close it the normal way.
+
+    Prints when the window was up (wall-clock time), which packaging/smoke_test.sh
+    turns into the start-up time; exit code 0 if the window was visible.
+    """
+    shown_at = time.time()
+
+    def finish() -> None:
+        visible = window.isVisible()
+        window.close()
+        print(f"self-test {'ok' if visible else 'FAILED'}: window shown at unix time {shown_at:.3f}", flush=True)
+        app.exit(0 if visible else 1)
+
+    QTimer.singleShot(SELF_TEST_SETTLE_MS, finish)
 
 
 def keep_event_loop_smooth() -> None:
@@ -47,11 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("countydatasync")  # Wayland/GNOME match the window to countydatasync.desktop
     folder = DataFolder.resolve(args.data_dir)
     configure_logging(folder, console_level=logging.WARNING)
     window = MainWindow(folder, source_url=args.source, table=args.table)
     window.show()
     keep_event_loop_smooth()
+    if args.self_test:
+        QTimer.singleShot(0, lambda: run_self_test(app, window))
     return app.exec()
 
 

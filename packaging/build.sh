@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Build the one-folder desktop bundle dist/CountyDataSync/ from packaging/countydatasync.spec.
+# `make package` runs this after installing PyInstaller (the `package` extra) into .venv.
+#
+#   PYTHON=.venv/bin/python bash packaging/build.sh
+#
+# Environment: PYTHON (default .venv/bin/python), DIST (default dist),
+# WORK (PyInstaller's scratch folder, default build/pyinstaller).
+# The same spec builds on Windows and macOS; see packaging/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-.venv/bin/python}"
+DIST="${DIST:-dist}"
+WORK="${WORK:-build/pyinstaller}"
+
+if ! "$PYTHON" -c "import PyInstaller" 2>/dev/null; then
+    echo "PyInstaller is not installed for $PYTHON. Run: $PYTHON -m pip install -e '.[package]' (or make package)" >&2
+    exit 1
+fi
+
+# The committed icon files must match their SVG source (re-render with packaging/render_icons.py).
+"$PYTHON" packaging/render_icons.py --check
+
+start=$SECONDS
+# --clean: no stale analysis from an earlier build (PyInstaller caches per spec and machine).
+"$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
+    --distpath "$DIST" --workpath "$WORK" packaging/countydatasync.spec
+
+bundle="$DIST/CountyDataSync"
+echo "Built $bundle in $((SECONDS - start)) s: $(du -sh "$bundle" | cut -f1)"
+echo "Largest parts:"
+du -s "$bundle"/_internal/* 2>/dev/null | sort -rn | head -8 | while read -r kib path; do
+    printf '  %6.1f MB  %s\n' "$(awk "BEGIN { print $kib / 1024 }")" "${path#"$bundle"/}"
+done
