@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--preset", metavar="NAME", help="column mapping preset: wisconsin or florida_nal")
     _add_config(sync)
     sync.add_argument("--full-refresh", action="store_true", help="read every source row and also remove parcels the source no longer has")
-    sync.add_argument("--allow-mass-delete", action="store_true", help="with --full-refresh: commit even if more than 5%% of parcels would be deleted")
+    sync.add_argument("--allow-mass-delete", action="store_true", help="commit even if more than 5%% of the parcels would be deleted (a full refresh, "
+                      "or a source without a last-updated column)")
     answer = sync.add_mutually_exclusive_group()
     answer.add_argument("--dry-run", action="store_true", help="show the changes, commit nothing")
     answer.add_argument("--yes", action="store_true", help="commit without asking")
@@ -93,8 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "sync":
-        if args.allow_mass_delete and not args.full_refresh:
-            parser.error("--allow-mass-delete only makes sense with --full-refresh")
         if not (args.yes or args.dry_run) and not sys.stdin.isatty():
             parser.error("no terminal to ask on: pass --yes to commit or --dry-run to only preview")
     try:

@@ -17,7 +17,7 @@ class MassDeleteDialog(QDialog):
         deleted, total = change_set.counts.deleted, change_set.working_rows
         share = 100 * deleted / total if total else 100
         text = QLabel(
-            f"<p><b>This full refresh would delete {deleted:,} of {total:,} parcels ({share:.0f}%).</b></p>"
+            f"<p><b>This sync would delete {deleted:,} of {total:,} parcels ({share:.0f}%).</b></p>"
             "<p>Parcels are deleted when the county's database no longer has them. So many usually means "
             "the database was only partly copied or the wrong table was read. Check with whoever maintains "
             "the county's database before you go on.</p>"

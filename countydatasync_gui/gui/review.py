@@ -135,7 +135,7 @@ class ReviewPanel(QWidget):
         if change_set.mass_delete:
             self.mass_delete_banner.show_message(
                 "warning",
-                f"This full refresh would delete {c.deleted:,} of {change_set.working_rows:,} parcels. "
+                f"This sync would delete {c.deleted:,} of {change_set.working_rows:,} parcels. "
                 "That many is unusual: check that the county's database is complete before you commit. "
                 "Commit will ask you to confirm the deletions.")
         else:

@@ -94,7 +94,6 @@ def test_expected_failures_print_one_plain_line(tmp_path: Path, county: SourceTa
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert run("sync", "--allow-mass-delete", "--yes", data_dir=tmp_path).returncode == 2
     assert run("sync", "--yes", "--dry-run", data_dir=tmp_path).returncode == 2
     assert run("frobnicate").returncode == 2
 
@@ -116,3 +115,21 @@ def test_demo_create_edit_and_sync(tmp_path: Path) -> None:
     counts = second["counts"]
     assert second["status"] == "committed"
     assert 0 < counts["new"] + counts["changed"] <= 40 and counts["unchanged"] < 500
+
+
+def test_a_source_without_timestamps_can_confirm_a_mass_delete_without_full_refresh(
+    tmp_path: Path, source: SourceTable
+) -> None:
+    source.upsert(parcel(f"R-{i:03d}", None) for i in range(20))
+    data = tmp_path / "data"
+    data.mkdir()
+    columns = "\n".join(f'{f} = "{f}"' for f in ("id", "owner", "use_code", "acres", "assessed_value"))
+    (data / "config.toml").write_text(f'[source]\nurl = "{source.url}"\n\n[source.columns]\n{columns}\n')
+    assert run("sync", "--yes", data_dir=data).returncode == 0
+    source.delete(*(f"R-{i:03d}" for i in range(5)))  # a content-compared source sees removals every sync
+
+    refused = run("sync", "--yes", "--json", data_dir=data)
+    allowed = run("sync", "--yes", "--json", "--allow-mass-delete", data_dir=data)
+
+    assert refused.returncode == 1 and "This sync would delete 5 of 20 parcels" in refused.stderr
+    assert json.loads(allowed.stdout)["counts"]["deleted"] == 5
