@@ -92,7 +92,10 @@ class ChangeStore:
         progress handler), so Cancel works here too and not only between chunks.
         """
         if progress is None:
-            return self._classify(working_db, thresholds, full_refresh, by_content)
+            try:
+                return self._classify(working_db, thresholds, full_refresh, by_content)
+            finally:
+                self._detach_working()
         self.db.set_progress_handler(lambda: int(progress.cancel_requested), 10_000)
         try:
             return self._classify(working_db, thresholds, full_refresh, by_content)
@@ -101,6 +104,20 @@ class ChangeStore:
             raise
         finally:
             self.db.set_progress_handler(None, 0)
+            self._detach_working()
+
+    def _detach_working(self) -> None:
+        """Let go of the working database once classified (review and commit read only the change set).
+
+        While this read-only handle stays open the commit's connection is not the
+        working database's last one, so closing it can neither finish the
+        checkpoint nor remove the write-ahead log; the log (tens of MB after
+        10,000 upserts) then outlives the process, and the next sync rebuilds its
+        index and copies every page into the database a second time (measured
+        0.16 s of a 0.39 s nothing-changed sync on a million parcels).
+        """
+        if any(row[1] == "work" for row in self.db.execute("PRAGMA database_list")):
+            self.db.execute("DETACH DATABASE work")
 
     def _classify(self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, by_content: bool) -> Counts:
         rows_read = self._scalar("SELECT count(*) FROM incoming") + self._scalar("SELECT count(*) FROM rejected")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
@@ -25,10 +26,39 @@ from .errors import SourceSchemaError, SourceUnavailable
 from .passwords import password_help
 from .settings import SourceSettings
 
-# ISO text sorts like time only within one format and zone. For text cursors the
-# SQL filter therefore starts a day early (offsets are at most 14 hours); the
-# extra rows are re-read, found unchanged and cost nothing.
-_TEXT_CURSOR_SLACK = timedelta(days=1)
+# How a text cursor is filtered in SQL. Text sorts like time only within one format
+# and one zone; validation then drops every row before `since` exactly, so the SQL
+# only has to be *safe*: it may return rows before `since`, never miss one at or
+# after it. Two bounds:
+#
+# * The wide bound, for any text in any offset: UTC offsets span UTC-12:00 to
+#   UTC+14:00. A row at an instant t >= since written with offset o_r reads
+#   t + o_r >= since - 12 h; the bound in the configured zone reads at most
+#   since + 14 h. So the text bound must lie at least 26 h before `since` in
+#   the zone's wall clock; the date it falls on is used ("YYYY-MM-DD", a prefix
+#   of every ISO form of that date, so the separator ("T" or " ") and any
+#   collation that sorts a prefix first cannot exclude a row). Forms that do
+#   not begin with "YYYY-MM-DD" either sort above it (20260601, 2026/06/01) and
+#   are read, or are not ISO dates and were never read.
+# * The tight bound, SQLite only (GLOB is SQLite's, and its default collation
+#   compares bytes): inside the wide window, a value in the fixed naive form
+#   "YYYY-MM-DD HH:MM:SS[.ffffff]" is a wall-clock time in the configured zone
+#   and sorts exactly like that wall clock, so it is skipped if it sorts before
+#   since + m, where m is the smallest UTC offset the zone has anywhere near
+#   `since`. Proof: such a row w is read as the instant w - o(w) (o(w) >= m;
+#   a wall time skipped by DST moves forward to the transition, which is before
+#   w - o_before), so w < since + m gives an instant before `since`. Any other
+#   form (an offset, a "T", a blank, a different layout) inside the window is
+#   read as before. A county whose rows are all in the fixed naive form thus
+#   re-reads only the look-back instead of a day and more of edits.
+_TEXT_CURSOR_SLACK = timedelta(hours=26)
+_NAIVE_FORMS = (
+    "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]",
+    "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]",
+)
+# Where to look for the zone's smallest offset around `since`: past the wide bound
+# (at most 26 h plus a day of date rounding plus any offset change) and a little after.
+_OFFSET_SCAN = (timedelta(days=4), timedelta(hours=1), timedelta(minutes=15))
 # An unreachable server fails after this long instead of the operating system's minutes.
 _CONNECT_TIMEOUTS = {"postgresql": {"connect_timeout": 15}, "mssql": {"timeout": 15}}
 # What drivers say when the server refused the login (psycopg, psycopg2, pyodbc, pymysql).
@@ -160,15 +190,19 @@ class Source:
             return statement.select_from(table)
         cursor = table.c[self._specs[schema.LAST_UPDATED].columns[0]]
         # NULL timestamps are read by every sync and compared by content.
-        return statement.select_from(table).where(sa.or_(cursor >= self._bound(cursor, since), cursor.is_(None)))
+        return statement.select_from(table).where(sa.or_(self._since(cursor, since), cursor.is_(None)))
 
-    def _bound(self, cursor: sa.Column, since: datetime) -> object:
-        """The watermark as the source's cursor column wants it (a bound parameter either way)."""
-        if isinstance(cursor.type, sa.DateTime) and self.url.get_backend_name() != "sqlite":
-            if cursor.type.timezone:
-                return since
-            return since.astimezone(self.settings.zone()).replace(tzinfo=None)
-        return (since.astimezone(self.settings.zone()) - _TEXT_CURSOR_SLACK).strftime("%Y-%m-%d")
+    def _since(self, cursor: sa.Column, since: datetime) -> sa.ColumnElement[bool]:
+        """The condition "at or after `since`" for the cursor column (bound parameters only; see the top of the module)."""
+        sqlite = self.url.get_backend_name() == "sqlite"
+        zone = self.settings.zone()
+        if isinstance(cursor.type, sa.DateTime) and not sqlite:
+            return cursor >= (since if cursor.type.timezone else since.astimezone(zone).replace(tzinfo=None))
+        wide = cursor >= (since.astimezone(zone) - _TEXT_CURSOR_SLACK).strftime("%Y-%m-%d")
+        if not sqlite:
+            return wide
+        naive = sa.or_(*(cursor.op("GLOB")(form) for form in _NAIVE_FORMS))
+        return sa.and_(wide, sa.or_(cursor >= naive_wall_clock_bound(since, zone), sa.not_(naive)))
 
     def catalogue(self) -> tuple[list[str], list[tuple[str, str]] | None]:
         """Tables and views in the configured schema, and the configured table's (column, type) pairs (None if absent)."""
@@ -204,6 +238,23 @@ class Source:
             streaming = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows)
             for chunk in pd.read_sql(self._select(table, since, *selected), streaming, chunksize=chunk_rows):
                 yield mapping.apply(chunk, self._specs)
+
+
+def naive_wall_clock_bound(since: datetime, zone: ZoneInfo) -> str:
+    """The tight bound: since + the zone's smallest offset near `since`, as naive "YYYY-MM-DD HH:MM:SS".
+
+    Every naive wall-clock time that `validate` reads as an instant at or after
+    `since` sorts at or above it (see the top of the module). Rounded down to
+    the second, which only lets more rows through.
+    """
+    before, after, step = _OFFSET_SCAN
+    utc = since.astimezone(timezone.utc)
+    moment, smallest = utc - before, None
+    while moment <= utc + after:
+        offset = moment.astimezone(zone).utcoffset()
+        smallest = offset if smallest is None or offset < smallest else smallest
+        moment += step
+    return (utc + smallest).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _type_name(column_type: object) -> str:

@@ -8,6 +8,7 @@ table's last run (a crash between the two commits), they are rebuilt.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +16,9 @@ import sqlalchemy as sa
 
 from . import schema
 from .changeset import ChangeStore
-from .db import sqlite_engine
+from .db import BUSY_TIMEOUT_MS, sqlite_engine
 from .export import STATS_COLUMNS, create_and_load_stats_db
-from .state import load_state
+from .state import SyncState, load_state
 from .use_codes import DEFAULT_CODE_TABLE, UNKNOWN_GROUP, use_code_table
 
 _FIGURES = ["parcel_count", "acres", "assessed_value"]
@@ -67,7 +68,8 @@ def read_stats(stats_db: Path) -> tuple[pd.DataFrame, int | None]:
             if not {schema.STATS_TABLE, "stats_meta"} <= names:
                 return pd.DataFrame(columns=list(STATS_COLUMNS)), None
             built_from = conn.exec_driver_sql("SELECT built_from_run FROM stats_meta").scalar()
-            return pd.read_sql_table(schema.STATS_TABLE, conn), built_from
+            # A query, not read_sql_table: the same frame without reflecting the table first.
+            return pd.read_sql_query(sa.text(f"SELECT * FROM {schema.STATS_TABLE}"), conn), built_from
     finally:
         engine.dispose()
 
@@ -86,12 +88,33 @@ def update_stats(
         create_and_load_stats_db(aggregate_working(working_db, code_table), stats_db, built_from_run=run_id)
 
 
-def ensure_stats_current(working_db: Path, stats_db: Path, code_table: str = DEFAULT_CODE_TABLE) -> bool:
-    """Rebuild the stats if they lag behind the working table; True if a rebuild was needed."""
-    state = load_state(working_db)
+def stats_built_from(stats_db: Path) -> int | None:
+    """The run the stored stats reflect (None if there are none); reads one value, not the table."""
+    if not stats_db.exists():
+        return None
+    db = sqlite3.connect(f"{stats_db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {schema.STATS_TABLE, "stats_meta"} <= names:
+            return None
+        row = db.execute("SELECT built_from_run FROM stats_meta").fetchone()
+        return row[0] if row else None
+    finally:
+        db.close()
+
+
+def ensure_stats_current(
+    working_db: Path, stats_db: Path, code_table: str = DEFAULT_CODE_TABLE, *, state: SyncState | None = None
+) -> bool:
+    """Rebuild the stats if they lag behind the working table; True if a rebuild was needed.
+
+    `state`: the working database's sync state if the caller has just read it.
+    """
+    state = load_state(working_db) if state is None else state
     if state.last_run_id is None:
         return False
-    _, built_from = read_stats(stats_db)
+    built_from = stats_built_from(stats_db)
     if built_from == state.last_run_id:
         return False
     create_and_load_stats_db(aggregate_working(working_db, code_table), stats_db, built_from_run=state.last_run_id)

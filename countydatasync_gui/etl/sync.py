@@ -145,10 +145,10 @@ def plan_sync(
     state = SyncState()
     mode: Mode = "full_refresh" if full_refresh else "incremental"
     try:
-        # A crash between the working and the stats commit leaves stats one run behind: repair first.
-        if stats.ensure_stats_current(folder.working_db, folder.stats_db, settings.source.code_table):
-            log.warning("Statistics were behind the working table and have been rebuilt")
         state = load_state(folder.working_db)
+        # A crash between the working and the stats commit leaves stats one run behind: repair first.
+        if stats.ensure_stats_current(folder.working_db, folder.stats_db, settings.source.code_table, state=state):
+            log.warning("Statistics were behind the working table and have been rebuilt")
         source.check()
         if state.source and state.source != source.identity and not full_refresh:
             raise SourceChanged(
@@ -211,7 +211,7 @@ def plan_sync(
         )
         if change_set.mass_delete:
             log.warning(
-                "This full refresh would delete %s of %s parcels (more than %.0f%%); it needs an explicit override",
+                "This sync would delete %s of %s parcels (more than %.0f%%); it needs an explicit override",
                 f"{counts.deleted:,}", f"{change_set.working_rows:,}", settings.thresholds.mass_delete * 100,
             )
         return change_set
@@ -239,7 +239,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     store = change_set._open_store()
     if change_set.mass_delete and not allow_mass_delete:
         raise MassDeleteRefused(
-            f"This full refresh would delete {change_set.counts.deleted:,} of {change_set.working_rows:,} parcels. "
+            f"This sync would delete {change_set.counts.deleted:,} of {change_set.working_rows:,} parcels. "
             "Check that the source is complete; if the deletions are right, confirm them explicitly "
             "(--allow-mass-delete on the command line)."
         )
