@@ -16,8 +16,6 @@ answer, because a row whose hash differs is still compared field by field.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from typing import Protocol
 
 import pandas as pd
 import sqlalchemy as sa
@@ -57,12 +55,8 @@ def stage_hashes_to_store(db: sqlite3.Connection, compare_stored: bool) -> None:
     )
 
 
-class _Frames(Protocol):
-    def iter_frames(self, sql: str, chunk_rows: int) -> Iterator[pd.DataFrame]: ...
-
-
-def commit_hashes(conn: sa.Connection, store: _Frames, *, by_content: bool, replace_all: bool, chunk_rows: int) -> None:
-    """The commit's hash step, inside its transaction.
+def commit_hashes(conn: sa.Connection, *, by_content: bool, replace_all: bool) -> None:
+    """The commit's hash step, inside its transaction (the change set is attached as `stage`).
 
     A content-compared change set stores the hashes it found new and forgets
     those of deleted parcels; a timestamp sync drops any hashes left from an
@@ -72,10 +66,8 @@ def commit_hashes(conn: sa.Connection, store: _Frames, *, by_content: bool, repl
         drop_hashes(conn)
         return
     prepare_hash_table(conn, replace_all=replace_all)
-    for frame in store.iter_frames("SELECT id, hash FROM hashes_to_store", chunk_rows):
-        save_hashes(conn, frame)
-    for frame in store.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
-        forget_hashes(conn, frame[schema.ID].tolist())
+    save_hashes(conn)
+    forget_hashes(conn)
 
 
 def prepare_hash_table(conn: sa.Connection, *, replace_all: bool) -> None:
@@ -89,17 +81,17 @@ def prepare_hash_table(conn: sa.Connection, *, replace_all: bool) -> None:
         conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE}")
 
 
-def save_hashes(conn: sa.Connection, pairs: pd.DataFrame) -> None:
-    """Store one chunk of (id, hash) pairs from `hashes_to_store`."""
+def save_hashes(conn: sa.Connection) -> None:
+    """Copy the change set's `hashes_to_store` into the hash table, inside SQLite."""
     conn.exec_driver_sql(
-        f"INSERT INTO {HASH_TABLE} (id, hash) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET hash = excluded.hash",
-        list(zip(pairs["id"].tolist(), pairs["hash"].tolist())),
+        f"INSERT INTO {HASH_TABLE} (id, hash) SELECT id, hash FROM stage.hashes_to_store WHERE true "
+        "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash"
     )
 
 
-def forget_hashes(conn: sa.Connection, parcel_ids: list[str]) -> None:
-    """Drop the hashes of parcels deleted by this commit."""
-    conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id = ?", [(i,) for i in parcel_ids])
+def forget_hashes(conn: sa.Connection) -> None:
+    """Drop the hashes of the parcels this commit deletes."""
+    conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id IN (SELECT id FROM stage.changes WHERE kind = 'deleted')")
 
 
 def drop_hashes(conn: sa.Connection) -> None:

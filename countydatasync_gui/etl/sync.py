@@ -275,8 +275,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
                 _log_ids("Deleted", frame)
 
             # -- Content hashes (sources without a timestamp), in the same transaction as the parcels.
-            content_hash.commit_hashes(conn, store, by_content=not change_set.settings.source.has_timestamp,
-                                       replace_all=change_set.mode != "incremental", chunk_rows=chunk_rows)
+            content_hash.commit_hashes(conn, by_content=not change_set.settings.source.has_timestamp,
+                                       replace_all=change_set.mode != "incremental")
 
             # -- The journal of every applied change, and the rejected rows.
             # Copied in rowid slices so a Cancel is still seen between slices.
