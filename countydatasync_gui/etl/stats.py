@@ -57,35 +57,14 @@ def deltas(store: ChangeStore) -> pd.DataFrame:
     )
 
 
-def read_stats(stats_db: Path) -> tuple[pd.DataFrame, int | None]:
-    """The stored stats and the run they were built from (empty and None if there are none)."""
-    if not stats_db.exists():
-        return pd.DataFrame(columns=list(STATS_COLUMNS)), None
+def _stored_figures(stats_db: Path) -> pd.DataFrame:
+    """The stored stats' figures per land-use code (call only when `stats_built_from` found stats)."""
     engine = sqlite_engine(stats_db, read_only=True)
     try:
         with engine.connect() as conn:
-            names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if not {schema.STATS_TABLE, "stats_meta"} <= names:
-                return pd.DataFrame(columns=list(STATS_COLUMNS)), None
-            built_from = conn.exec_driver_sql("SELECT built_from_run FROM stats_meta").scalar()
-            # A query, not read_sql_table: the same frame without reflecting the table first.
-            return pd.read_sql_query(sa.text(f"SELECT * FROM {schema.STATS_TABLE}"), conn), built_from
+            return pd.read_sql_query(sa.text(f"SELECT use_code, {', '.join(_FIGURES)} FROM {schema.STATS_TABLE}"), conn)
     finally:
         engine.dispose()
-
-
-def update_stats(
-    working_db: Path, stats_db: Path, run_id: int, previous_run_id: int | None, change: pd.DataFrame,
-    code_table: str = DEFAULT_CODE_TABLE,
-) -> None:
-    """After a commit: apply the commit's deltas if the stats reflect the previous run, else rebuild."""
-    current, built_from = read_stats(stats_db)
-    if built_from is not None and built_from == previous_run_id:
-        combined = pd.concat([current[["use_code", *_FIGURES]], change], ignore_index=True)
-        totals = combined.groupby("use_code", dropna=False, as_index=False)[_FIGURES].sum()
-        create_and_load_stats_db(_finish(totals[totals["parcel_count"] > 0], code_table), stats_db, built_from_run=run_id)
-    else:
-        create_and_load_stats_db(aggregate_working(working_db, code_table), stats_db, built_from_run=run_id)
 
 
 def stats_built_from(stats_db: Path) -> int | None:
@@ -104,6 +83,25 @@ def stats_built_from(stats_db: Path) -> int | None:
         db.close()
 
 
+def rebuild_stats(working_db: Path, stats_db: Path, run_id: int, code_table: str = DEFAULT_CODE_TABLE) -> None:
+    """Replace the stats with a fresh aggregation of the whole working table."""
+    create_and_load_stats_db(aggregate_working(working_db, code_table), stats_db, built_from_run=run_id)
+
+
+def update_stats(
+    working_db: Path, stats_db: Path, run_id: int, previous_run_id: int | None, change: pd.DataFrame,
+    code_table: str = DEFAULT_CODE_TABLE,
+) -> None:
+    """After a commit: apply the commit's deltas if the stats reflect the previous run, else rebuild."""
+    built_from = stats_built_from(stats_db)
+    if built_from is None or built_from != previous_run_id:
+        rebuild_stats(working_db, stats_db, run_id, code_table)
+        return
+    combined = pd.concat([_stored_figures(stats_db), change], ignore_index=True)
+    totals = combined.groupby("use_code", dropna=False, as_index=False)[_FIGURES].sum()
+    create_and_load_stats_db(_finish(totals[totals["parcel_count"] > 0], code_table), stats_db, built_from_run=run_id)
+
+
 def ensure_stats_current(
     working_db: Path, stats_db: Path, code_table: str = DEFAULT_CODE_TABLE, *, state: SyncState | None = None
 ) -> bool:
@@ -112,12 +110,9 @@ def ensure_stats_current(
     `state`: the working database's sync state if the caller has just read it.
     """
     state = load_state(working_db) if state is None else state
-    if state.last_run_id is None:
+    if state.last_run_id is None or stats_built_from(stats_db) == state.last_run_id:
         return False
-    built_from = stats_built_from(stats_db)
-    if built_from == state.last_run_id:
-        return False
-    create_and_load_stats_db(aggregate_working(working_db, code_table), stats_db, built_from_run=state.last_run_id)
+    rebuild_stats(working_db, stats_db, state.last_run_id, code_table)
     return True
 
 
