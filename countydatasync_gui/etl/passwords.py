@@ -23,6 +23,7 @@ ENV_VAR = "COUNTYDATASYNC_SOURCE_PASSWORD"
 KEYRING_SERVICE = "CountyDataSync"
 
 Prompt = Callable[[str], str]
+_NOT_STORED = "not set (asked for on a terminal)"
 
 
 def keyring_key(url: URL) -> str:
@@ -76,17 +77,15 @@ def store_password(url: URL, password: str) -> None:
     ring.set_password(KEYRING_SERVICE, keyring_key(url), password)
 
 
-def find_password(url: URL, prompt: Prompt | None = None) -> str | None:
-    """The password for `url`: the URL's own, else keyring, else environment, else `prompt`, else None.
+def _stored_password(url: URL) -> tuple[str, str | None]:
+    """Where a password for `url` is found without asking, and the password (None if none is stored).
 
-    None is a valid answer: servers that trust local users or use other
-    authentication need no password, and a server that does need one says so
-    through `SourceUnavailable` with the places to put it.
+    The one place that knows the order: the URL itself, the keyring, the environment.
     """
     if url.password is not None:
-        return str(url.password)
+        return "in the source address (hidden)", str(url.password)
     if not url.username or url.get_backend_name() == "sqlite":
-        return None
+        return "not needed", None
     ring = _keyring()
     if ring is not None:
         try:
@@ -95,29 +94,28 @@ def find_password(url: URL, prompt: Prompt | None = None) -> str | None:
             log.warning("The system keyring could not be read (%s); trying %s", type(exc).__name__, ENV_VAR)
             found = None
         if found is not None:
-            return found
+            return "system keyring", found
     if ENV_VAR in os.environ:
-        return os.environ[ENV_VAR]
-    if prompt is not None:
+        return f"environment variable {ENV_VAR}", os.environ[ENV_VAR]
+    return _NOT_STORED, None
+
+
+def find_password(url: URL, prompt: Prompt | None = None) -> str | None:
+    """The password for `url`: the URL's own, else keyring, else environment, else `prompt`, else None.
+
+    None is a valid answer: servers that trust local users or use other
+    authentication need no password, and a server that does need one says so
+    through `SourceUnavailable` with the places to put it.
+    """
+    origin, password = _stored_password(url)
+    if origin == _NOT_STORED and prompt is not None:
         return prompt(f"Password for {keyring_key(url)}: ")
-    return None
+    return password
 
 
 def password_origin(url: URL) -> str:
     """Where `find_password` would take the password from, in words (never the password itself)."""
-    if url.password is not None:
-        return "in the source address (hidden)"
-    if not url.username or url.get_backend_name() == "sqlite":
-        return "not needed"
-    ring = _keyring()
-    try:
-        if ring is not None and ring.get_password(KEYRING_SERVICE, keyring_key(url)) is not None:
-            return "system keyring"
-    except Exception:  # noqa: BLE001 - unreadable keyring: report the next place
-        pass
-    if ENV_VAR in os.environ:
-        return f"environment variable {ENV_VAR}"
-    return "not set (asked for on a terminal)"
+    return _stored_password(url)[0]
 
 
 def password_help(url: URL) -> str:
