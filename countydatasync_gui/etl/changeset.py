@@ -26,6 +26,23 @@ KINDS = ("new", "changed", "deleted", "rejected", "flagged")
 
 _OLD = [f"old_{f}" for f in schema.FIELDS]
 _RAW_COLUMNS = ", ".join(f"{f} TEXT" for f in schema.FIELDS)
+# Why a new or changed parcel deserves a second look (NULL: nothing to say); it is still
+# committed if the clerk agrees. Written over a change row's columns (`x`, `old_x`, `kind`).
+_FLAGS = """nullif(rtrim(
+    CASE WHEN kind = 'changed' AND old_assessed_value > 0
+          AND abs(assessed_value - old_assessed_value) > :value * old_assessed_value
+         THEN printf('assessed value %+d%%; ', round(100.0 * (assessed_value - old_assessed_value) / old_assessed_value))
+         ELSE '' END ||
+    CASE WHEN kind = 'changed' AND old_acres > 0 AND abs(acres - old_acres) > :acres * old_acres
+         THEN printf('acreage %+d%%; ', round(100.0 * (acres - old_acres) / old_acres)) ELSE '' END ||
+    CASE WHEN use_code IS NOT NULL AND use_code IS NOT old_use_code
+          AND use_code NOT IN (SELECT code FROM known_use_codes)
+         THEN 'unknown land-use code ' || use_code || '; ' ELSE '' END ||
+    CASE WHEN use_code IS NULL AND (kind = 'new' OR old_use_code IS NOT NULL)
+         THEN 'land-use code is blank; ' ELSE '' END ||
+    CASE WHEN owner IS NULL AND (kind = 'new' OR old_owner IS NOT NULL)
+         THEN 'owner is blank; ' ELSE '' END,
+'; '), '')"""
 
 
 @dataclass(frozen=True)
@@ -170,22 +187,28 @@ class ChangeStore:
         # A stored hash equal to the row's settles "unchanged" before any column is compared.
         same_hash = f"NOT {content_hash.stored_hash_matches('i')} AND" if skip_same_hash else ""
         changed_list = " || ".join(f"CASE WHEN i.{f} IS NOT w.{f} THEN '{f},' ELSE '' END" for f in schema.COMPARED_FIELDS)
-        self.db.executescript(
+        self.db.execute(
             f"""
             CREATE TABLE changes (
                 {schema.column_definitions()},
                 {schema.column_definitions(primary_key=False, prefix="old_")},
                 kind TEXT NOT NULL, changed TEXT, flags TEXT
-            );
-            -- New and changed parcels: every staged row that differs from its working row.
+            )"""
+        )
+        # New and changed parcels: every staged row that differs from its working row,
+        # flagged as it is written (a separate UPDATE would rewrite every row once more).
+        self.db.execute(
+            f"""
             INSERT INTO changes
-                SELECT {", ".join(f"i.{f}" for f in schema.FIELDS)}, {", ".join(f"w.{f}" for f in schema.FIELDS)},
-                       CASE WHEN w.id IS NULL THEN 'new' ELSE 'changed' END,
-                       CASE WHEN w.id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END,
-                       NULL
+            SELECT *, {_FLAGS} FROM (
+                SELECT {", ".join(f"i.{f}" for f in schema.FIELDS)}, {", ".join(f"w.{f} AS old_{f}" for f in schema.FIELDS)},
+                       CASE WHEN w.id IS NULL THEN 'new' ELSE 'changed' END AS kind,
+                       CASE WHEN w.id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END AS changed
                 FROM incoming i LEFT JOIN {working} w ON w.id = i.id
-                WHERE {same_hash} (w.id IS NULL OR {differs});
-            """
+                WHERE {same_hash} (w.id IS NULL OR {differs})
+            )
+            """,
+            {"value": thresholds.value_change, "acres": thresholds.acreage_change},
         )
         if full_refresh:
             # Deleted: in working but absent from the source. A parcel the source still has
@@ -198,34 +221,7 @@ class ChangeStore:
                   AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.id = w.id)
                 """
             )
-        self._flag(thresholds)
         self.db.execute("CREATE INDEX changes_kind ON changes (kind, id)")
-
-    def _flag(self, thresholds: Thresholds) -> None:
-        """Mark changes that deserve a second look; they are still committed if the clerk agrees."""
-        value_pct = "round(100.0 * (assessed_value - old_assessed_value) / old_assessed_value)"
-        acres_pct = "round(100.0 * (acres - old_acres) / old_acres)"
-        self.db.execute(
-            f"""
-            UPDATE changes SET flags = nullif(rtrim(
-                CASE WHEN kind = 'changed' AND old_assessed_value > 0
-                      AND abs(assessed_value - old_assessed_value) > :value * old_assessed_value
-                     THEN printf('assessed value %+d%%; ', {value_pct}) ELSE '' END ||
-                CASE WHEN kind = 'changed' AND old_acres > 0
-                      AND abs(acres - old_acres) > :acres * old_acres
-                     THEN printf('acreage %+d%%; ', {acres_pct}) ELSE '' END ||
-                CASE WHEN use_code IS NOT NULL AND use_code IS NOT old_use_code
-                      AND use_code NOT IN (SELECT code FROM known_use_codes)
-                     THEN 'unknown land-use code ' || use_code || '; ' ELSE '' END ||
-                CASE WHEN use_code IS NULL AND (kind = 'new' OR old_use_code IS NOT NULL)
-                     THEN 'land-use code is blank; ' ELSE '' END ||
-                CASE WHEN owner IS NULL AND (kind = 'new' OR old_owner IS NOT NULL)
-                     THEN 'owner is blank; ' ELSE '' END,
-            '; '), '')
-            WHERE kind IN ('new', 'changed')
-            """,
-            {"value": thresholds.value_change, "acres": thresholds.acreage_change},
-        )
 
     # -- review -------------------------------------------------------------
     def count(self, kind: str | None = None, search: str | None = None) -> int:
