@@ -40,9 +40,10 @@ STATS_TABLE = "stats"
 WORKING_DB_FILE = "working_db.sqlite"
 STATS_DB_FILE = "stats_db.sqlite"
 
-_SQL_TYPES = {ID: "TEXT PRIMARY KEY NOT NULL", LAST_UPDATED: "TEXT"}
-_SQL_TYPES.update({f: "TEXT" for f in TEXT_FIELDS})
-_SQL_TYPES.update({f: "REAL" for f in NUMERIC_FIELDS})
+#: Each field's SQLite type (the working table's `id` is also its primary key).
+SQL_TYPES = {ID: "TEXT", LAST_UPDATED: "TEXT"}
+SQL_TYPES.update({f: "TEXT" for f in TEXT_FIELDS})
+SQL_TYPES.update({f: "REAL" for f in NUMERIC_FIELDS})
 
 
 def column_definitions(*, primary_key: bool = True, prefix: str = "") -> str:
@@ -51,6 +52,7 @@ def column_definitions(*, primary_key: bool = True, prefix: str = "") -> str:
     `primary_key=False` drops the key on `id` (staging tables may hold duplicates);
     `prefix` names the columns `<prefix><field>` (e.g. the old values in a change set).
     """
-    types = dict(_SQL_TYPES)
-    types[ID] = _SQL_TYPES[ID] if primary_key else "TEXT"
+    types = dict(SQL_TYPES)
+    if primary_key:
+        types[ID] = "TEXT PRIMARY KEY NOT NULL"
     return ", ".join(f"{prefix}{name} {types[name]}" for name in FIELDS)

@@ -19,6 +19,13 @@ from .changeset import Counts
 from .db import sqlite_engine
 from .timeutil import from_utc_text
 
+# Every applied change with its old and new values, a column each, old beside new
+# (plain columns: a clerk can read and filter them, and copying a million of them
+# costs a third of building JSON). No index: nothing looks a parcel up by id here,
+# and one would add a random page write per change to every commit.
+_JOURNAL_DDL = f"""CREATE TABLE IF NOT EXISTS journal (
+    run_id INTEGER NOT NULL, parcel_id TEXT NOT NULL, kind TEXT NOT NULL, changed TEXT, flags TEXT,
+    {", ".join(f"old_{f} {schema.SQL_TYPES[f]}, new_{f} {schema.SQL_TYPES[f]}" for f in schema.COMPARED_FIELDS)})"""
 _DDL = (
     f"CREATE TABLE IF NOT EXISTS {schema.WORKING_TABLE} ({schema.column_definitions()})",
     # A single row: where the next incremental sync starts, and when one last succeeded.
@@ -31,11 +38,7 @@ _DDL = (
         watermark_before TEXT, watermark_after TEXT,
         rows_read INTEGER, new INTEGER, changed INTEGER, unchanged INTEGER,
         deleted INTEGER, rejected INTEGER, flagged INTEGER, error TEXT)""",
-    # Every applied change with its old and new values (JSON objects of the parcel's fields).
-    """CREATE TABLE IF NOT EXISTS journal (
-        run_id INTEGER NOT NULL, parcel_id TEXT NOT NULL, kind TEXT NOT NULL,
-        changed TEXT, flags TEXT, old_values TEXT, new_values TEXT)""",
-    "CREATE INDEX IF NOT EXISTS journal_parcel ON journal (parcel_id)",
+    _JOURNAL_DDL,
     # Source rows that were not loaded, with the source's values as text and the reason.
     f"""CREATE TABLE IF NOT EXISTS rejects (
         run_id INTEGER NOT NULL, {", ".join(f"{f} TEXT" for f in schema.FIELDS)}, reason TEXT NOT NULL)""",
@@ -78,8 +81,22 @@ class RunRecord:
 
 def ensure_schema(conn: sa.Connection) -> None:
     """Create the working table and the bookkeeping tables if they do not exist yet."""
+    _convert_json_journal(conn)
     for statement in _DDL:
         conn.exec_driver_sql(statement)
+
+
+def _convert_json_journal(conn: sa.Connection) -> None:
+    """Bring a journal of the first release (old and new values as JSON objects) to a column per field, once."""
+    if "old_values" not in {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(journal)")}:
+        return
+    conn.exec_driver_sql("ALTER TABLE journal RENAME TO journal_json")
+    conn.exec_driver_sql(_JOURNAL_DDL)
+    values = ", ".join(
+        f"json_extract(old_values, '$.{f}'), json_extract(new_values, '$.{f}')" for f in schema.COMPARED_FIELDS
+    )
+    conn.exec_driver_sql(f"INSERT INTO journal SELECT run_id, parcel_id, kind, changed, flags, {values} FROM journal_json")
+    conn.exec_driver_sql("DROP TABLE journal_json")  # its parcel index goes with it
 
 
 def read_state(conn: sa.Connection) -> SyncState:

@@ -42,13 +42,9 @@ log = logging.getLogger(__name__)
 Mode = Literal["first_sync", "incremental", "full_refresh"]
 # Copied inside SQLite from the attached change set: a million journal rows never pass through Python.
 _JOURNAL_COPY = f"""
-    INSERT INTO journal (run_id, parcel_id, kind, changed, flags, old_values, new_values)
-    SELECT :run_id, id, kind, changed, flags,
-        CASE WHEN kind = 'new' THEN NULL
-             ELSE json_object({", ".join(f"'{f}', old_{f}" for f in schema.FIELDS)}) END,
-        CASE WHEN kind = 'deleted' THEN NULL
-             ELSE json_object({", ".join(f"'{f}', {f}" for f in schema.FIELDS)}) END
-    FROM stage.changes WHERE rowid > :first AND rowid <= :last ORDER BY id
+    INSERT INTO journal
+    SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.COMPARED_FIELDS)}
+    FROM stage.changes WHERE rowid > :first AND rowid <= :last
 """
 _REJECTS_COPY = f"""
     INSERT INTO rejects (run_id, {", ".join(schema.FIELDS)}, reason)

@@ -61,7 +61,7 @@ def field_text(field: str, value: object) -> str:
 TITLES = {
     "run_id": "Run", "started_at": "Started", "finished_at": "Finished", "rows_read": "Rows read",
     "watermark_before": "Edits up to (before)", "watermark_after": "Edits up to", "parcel_id": "Parcel",
-    "old_values": "Old values", "new_values": "New values", "use_group": "Land-use group",
+    "use_group": "Land-use group",
     "parcel_count": "Parcels", "acres": "Acres", "assessed_value": "Assessed value", "reason": "Why rejected",
 }
 MODE_WORDS = {"first_sync": "first sync: every parcel", "incremental": "changes since the last sync",
