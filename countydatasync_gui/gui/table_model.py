@@ -80,7 +80,7 @@ class SqliteTableModel(PagedTableModel):
         self._db: sqlite3.Connection | None = None
         self._path: Path | None = None
         self._table = ""
-        self._default_order = "rowid"
+        self._default_order = ""
         self._columns: list[str] = []
         self._rows: list[tuple[Any, ...]] = []
         self._cursor: sqlite3.Cursor | None = None
@@ -91,8 +91,8 @@ class SqliteTableModel(PagedTableModel):
         self.available = False  # False if the file or the table does not exist (yet)
 
     # -- what is shown ------------------------------------------------------
-    def open(self, path: Path, table: str, default_order: str = "rowid") -> None:
-        """Show `table` of the SQLite file `path`, newest query state reset (no filter, default order)."""
+    def open(self, path: Path, table: str, default_order: str) -> None:
+        """Show `table` of the SQLite file `path` in `default_order` (SQL), query state reset (no filter, no sort)."""
         self._path, self._table, self._default_order = path, table, default_order
         self._filter, self._sort = "", None
         self.refresh()
@@ -197,7 +197,8 @@ class SqliteTableModel(PagedTableModel):
         if self._sort is not None:
             column, direction = self._sort
             word = "DESC" if direction == Qt.SortOrder.DescendingOrder else "ASC"
-            order = f"{_quote(self._columns[column])} {word}, rowid {word}"
+            # The table's own order breaks ties, so paging stays stable (the working table has no rowid).
+            order = f"{_quote(self._columns[column])} {word}, {self._default_order}"
         columns = ", ".join(_quote(c) for c in self._columns)
         return f"SELECT {columns} FROM {_quote(self._table)}{where} ORDER BY {order}"
 

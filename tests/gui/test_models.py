@@ -102,7 +102,7 @@ def test_frozen_review_model_stops_paging(qtbot, folder):
 def _numbers_db(path, rows: int) -> None:
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode = WAL")
-        db.execute("CREATE TABLE working (id TEXT PRIMARY KEY, owner TEXT, acres REAL)")
+        db.execute("CREATE TABLE working (id TEXT PRIMARY KEY, owner TEXT, acres REAL) WITHOUT ROWID")  # as ours
         db.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
             "INSERT INTO working SELECT printf('P-%07d', i), 'OWNER ' || (i % 97), i / 10.0 FROM n", (rows,))
@@ -133,7 +133,7 @@ def test_table_model_pages_sorts_filters_and_exports(qtbot, tmp_path):
 
 def test_table_model_on_a_missing_file_is_empty_not_an_error(qtbot, tmp_path):
     model = SqliteTableModel()
-    model.open(tmp_path / "nothing-yet.sqlite", "working")
+    model.open(tmp_path / "nothing-yet.sqlite", "working", default_order="id")
     assert not model.available and model.rowCount() == 0 and model.total == 0
 
 
@@ -160,7 +160,7 @@ def test_a_stale_count_is_ignored(qtbot, tmp_path):
     path = tmp_path / "numbers.sqlite"
     _numbers_db(path, 5_000)
     model = SqliteTableModel()
-    model.open(path, "working")
+    model.open(path, "working", default_order="id")
     model.set_filter("OWNER 1")  # before the first count arrived
     assert QThreadPool.globalInstance().waitForDone(10_000)  # both counts ran; their results are queued
     qtbot.waitUntil(lambda: model.total is not None)  # delivers them: the first one is stale
