@@ -89,15 +89,18 @@ def rebuild_stats(working_db: Path, stats_db: Path, run_id: int, code_table: str
 
 
 def update_stats(
-    working_db: Path, stats_db: Path, run_id: int, previous_run_id: int | None, change: pd.DataFrame,
+    working_db: Path, stats_db: Path, run_id: int, previous_run_id: int | None, change: ChangeStore,
     code_table: str = DEFAULT_CODE_TABLE,
 ) -> None:
-    """After a commit: apply the commit's deltas if the stats reflect the previous run, else rebuild."""
+    """After a commit: apply the committed change set's deltas if the stats reflect the previous run, else rebuild.
+
+    (A first sync rebuilds: one aggregation of the working table, no deltas computed first.)
+    """
     built_from = stats_built_from(stats_db)
     if built_from is None or built_from != previous_run_id:
         rebuild_stats(working_db, stats_db, run_id, code_table)
         return
-    combined = pd.concat([_stored_figures(stats_db), change], ignore_index=True)
+    combined = pd.concat([_stored_figures(stats_db), deltas(change)], ignore_index=True)
     totals = combined.groupby("use_code", dropna=False, as_index=False)[_FIGURES].sum()
     create_and_load_stats_db(_finish(totals[totals["parcel_count"] > 0], code_table), stats_db, built_from_run=run_id)
 

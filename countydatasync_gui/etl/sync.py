@@ -306,7 +306,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     # -- Statistics follow in their own file; if this step fails they are rebuilt on the next sync.
     if changed_parcels:
         try:
-            stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, stats.deltas(store),
+            stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, store,
                                change_set.settings.source.code_table)
         except Exception:
             log.exception("Statistics could not be updated; they will be rebuilt at the next sync")
