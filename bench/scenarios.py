@@ -74,6 +74,9 @@ def main(name: str, *args: str) -> None:
     elif name in ("review", "browser"):
         from bench.gui_open import measure
         work = measure(name, *args)
+    elif name == "stall":
+        from bench.gui_stall import measure as measure_stall
+        work = measure_stall(*args)
     else:
         raise SystemExit(f"unknown scenario {name!r}")
     start = time.perf_counter()
