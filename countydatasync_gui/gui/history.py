@@ -21,7 +21,7 @@ class HistoryModel(SqliteTableModel):
     """The `runs` table, newest first; knows which run was the last successful sync."""
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent, count_in_background=False)  # a few hundred runs: counted at once
+        super().__init__(parent, in_background=False)  # a few hundred runs: counted and sorted at once
         self.last_success_run: int | None = None
         self._failed_runs: set[int] = set()
 

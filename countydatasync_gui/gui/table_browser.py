@@ -107,6 +107,7 @@ class TableBrowser(QWidget):
         self.selector.currentIndexChanged.connect(self._show_selected)
         self.export_button.clicked.connect(lambda: self.export_csv())
         self.model.total_changed.connect(lambda _: self._update_labels())
+        self.model.loading_changed.connect(lambda _: self._update_labels())
 
     # -- public -------------------------------------------------------------
     def load(self, folder: DataFolder) -> None:
@@ -180,7 +181,9 @@ class TableBrowser(QWidget):
         else:
             self.about.setText(about)
             shown = self.model.total
-            if shown is None:
+            if self.model.loading:
+                self.count_label.setText("sorting…" if not self.model_filter_active() else "searching…")
+            elif shown is None:
                 self.count_label.setText("counting rows…")
             else:
                 self.count_label.setText(f"{shown:,} row{'s' if shown != 1 else ''}"

@@ -7,7 +7,11 @@ the same however far down it is. The row count is a separate count(*).
 
 The row count runs on a pool thread with its own connection: a count(*) over
 a million wide rows takes most of a second, and the window must not wait for
-it (DB Browser for SQLite's lesson). `total` is None until it arrives.
+it (DB Browser for SQLite's lesson). `total` is None until it arrives. So does
+the first page of a sort on a column or of a filter: SQLite has to sort or scan
+the whole table before the first row (0.5-1 s on a million parcels), and
+`loading` is True meanwhile. The table's own order is an index walk, so the
+first page of an unfiltered table is read at once.
 
 The databases are in WAL mode (the engine sets it), so an open read cursor
 never blocks a commit; after a commit the browser calls `refresh()`.
@@ -34,35 +38,67 @@ def _quote(name: str) -> str:
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    # Any thread: a connection opened on a pool thread is handed to the GUI thread (never used by both at once).
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     db.execute("PRAGMA busy_timeout = 2000")
     return db
 
 
-class _CountSink(QObject):
-    """Lives in the GUI thread; carries (generation, row count or -1) back from the pool thread."""
+class _Sink(QObject):
+    """Lives in the GUI thread; carries results back from the pool threads, tagged with the query's generation."""
 
-    counted = Signal(int, int)
+    counted = Signal(int, int)  # generation, row count or -1
+    first_page = Signal(int, object)  # generation, (connection, open cursor, first rows) or None on error
 
 
-class _Count(QRunnable):
-    def __init__(self, path: Path, sql: str, params: list[str], generation: int, sink: _CountSink) -> None:
+class _Query(QRunnable):
+    """A count or a first page, read on a pool thread with its own connection.
+
+    A newer sort or filter makes it stale: `interrupt()` then stops SQLite
+    mid-scan, so typing a filter on a million rows does not queue up scans.
+    """
+
+    def __init__(self, path: Path, sql: str, params: list[str], generation: int, sink: _Sink, *, first_page: bool) -> None:
         super().__init__()
+        self.setAutoDelete(False)  # the model keeps it until it is replaced, to interrupt it
         self.path, self.sql, self.params, self.generation, self.sink = path, sql, params, generation, sink
+        self.first_page = first_page
+        self._db: sqlite3.Connection | None = None
+        self._interrupted = False
+
+    def interrupt(self) -> None:
+        """Stop the query (called from the GUI thread; the result is then dropped as stale)."""
+        self._interrupted = True
+        if self._db is not None:
+            try:
+                self._db.interrupt()
+            except sqlite3.ProgrammingError:
+                pass  # already closed
 
     def run(self) -> None:
+        if self._interrupted:
+            return
+        page: tuple[sqlite3.Connection, sqlite3.Cursor, list[Any]] | None = None
+        rows = -1
         try:
-            db = _connect_read_only(self.path)
-            try:
-                rows = int(db.execute(self.sql, self.params).fetchone()[0])
-            finally:
+            self._db = db = _connect_read_only(self.path)
+            cursor = db.execute(self.sql, self.params)
+            if self.first_page:
+                page = (db, cursor, cursor.fetchmany(PAGE_ROWS))
+            else:
+                rows = int(cursor.fetchone()[0])
                 db.close()
-        except sqlite3.Error:
-            rows = -1
+        except sqlite3.Error:  # interrupted, or the file went away: nothing to show
+            if self._db is not None:
+                self._db.close()
         try:
-            self.sink.counted.emit(self.generation, rows)
-        except RuntimeError:
-            pass  # the model was deleted meanwhile
+            if self.first_page:
+                self.sink.first_page.emit(self.generation, page)
+            else:
+                self.sink.counted.emit(self.generation, rows)
+        except RuntimeError:  # the model was deleted meanwhile
+            if page is not None:
+                page[0].close()
 
 
 class SqliteTableModel(PagedTableModel):
@@ -71,13 +107,20 @@ class SqliteTableModel(PagedTableModel):
     #: the row count matching the filter, once known
     total_changed = Signal(int)
 
-    def __init__(self, parent: Any = None, *, count_in_background: bool = True) -> None:
+    #: True while the first page of a sort or a filter is being read in the background, then False
+    loading_changed = Signal(bool)
+
+    def __init__(self, parent: Any = None, *, in_background: bool = True) -> None:
         super().__init__(parent)
-        self._count_in_background = count_in_background
+        self._in_background = in_background  # False: count and sort at once (small tables, tests)
         self._generation = 0
-        self._sink = _CountSink(self)
+        self._sink = _Sink(self)
         self._sink.counted.connect(self._on_counted)
+        self._sink.first_page.connect(self._on_first_page)
+        self.loading = False
         self._db: sqlite3.Connection | None = None
+        self._page_db: sqlite3.Connection | None = None  # the connection of a cursor opened in the background
+        self._queries: list[_Query] = []  # running in the background for the current generation
         self._path: Path | None = None
         self._table = ""
         self._default_order = ""
@@ -112,22 +155,59 @@ class SqliteTableModel(PagedTableModel):
         self.beginResetModel()
         self._close_cursor()
         self._rows, self._total, self._exhausted = [], 0, True
-        self._generation += 1
+        self._new_generation()
         self.available = self._connect() and self._load_columns()
+        loading = False
         if self.available:
             where, params = self._where()
             assert self._db is not None and self._path is not None
             count_sql = f"SELECT count(*) FROM {_quote(self._table)}{where}"
-            if self._count_in_background:
+            if self._in_background:
                 self._total = None
-                QThreadPool.globalInstance().start(_Count(self._path, count_sql, params, self._generation, self._sink))
+                self._start(count_sql, params, first_page=False)
             else:
                 self._total = int(self._db.execute(count_sql, params).fetchone()[0])
-            self._cursor = self._db.execute(self._select_sql(where), params)
-            self._exhausted = False
+            loading = self._in_background and (self._sort is not None or bool(self._filter))
+            if loading:
+                self._start(self._select_sql(where), params, first_page=True)
+            else:
+                self._cursor = self._db.execute(self._select_sql(where), params)
+                self._exhausted = False
+        self._set_loading(loading)
         self.endResetModel()
         if self.canFetchMore(QModelIndex()):
             self.fetchMore(QModelIndex())
+
+    def _new_generation(self) -> None:
+        """Make every query still running stale, and stop it."""
+        self._generation += 1
+        for query in self._queries:
+            query.interrupt()
+        self._queries = []
+
+    def _start(self, sql: str, params: list[str], *, first_page: bool) -> None:
+        assert self._path is not None
+        query = _Query(self._path, sql, params, self._generation, self._sink, first_page=first_page)
+        self._queries.append(query)
+        QThreadPool.globalInstance().start(query)
+
+    def _on_first_page(self, generation: int, result: tuple[sqlite3.Connection, sqlite3.Cursor, list[Any]] | None) -> None:
+        if generation != self._generation:  # a newer sort or filter (or a close) replaced this query
+            if result is not None:
+                result[0].close()
+            return
+        if result is not None:
+            self._page_db, self._cursor, page = result
+            self._exhausted = len(page) < PAGE_ROWS
+            if self._exhausted:
+                self._close_cursor()
+            self._append_page(page)
+        self._set_loading(False)
+
+    def _set_loading(self, loading: bool) -> None:
+        if loading != self.loading:
+            self.loading = loading
+            self.loading_changed.emit(loading)
 
     def _on_counted(self, generation: int, rows: int) -> None:
         if generation == self._generation and rows >= 0:  # a count for an older filter is stale
@@ -136,6 +216,8 @@ class SqliteTableModel(PagedTableModel):
 
     def close(self) -> None:
         """Release the file (the app is closing)."""
+        self._new_generation()  # results still on their way are closed when they arrive
+        self._set_loading(False)
         self._close_cursor()
         if self._db is not None:
             self._db.close()
@@ -206,6 +288,9 @@ class SqliteTableModel(PagedTableModel):
         if self._cursor is not None:
             self._cursor.close()  # ends the read transaction
             self._cursor = None
+        if self._page_db is not None:
+            self._page_db.close()
+            self._page_db = None
 
     # -- paging -------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
