@@ -38,10 +38,19 @@ def time_ago(utc_text: str | None, now: datetime | None = None) -> str:
     return "just now"
 
 
+def journal_field(column: str) -> tuple[str, str]:
+    """The change journal's "old_owner" -> ("Old", "owner"); any other column -> ("", column)."""
+    when, _, field = column.partition("_")
+    if when in ("old", "new") and field in schema.LABELS:
+        return when.capitalize(), field
+    return "", column
+
+
 def field_text(field: str, value: object) -> str:
     """One parcel field as shown in tables: money with $ and separators, times in local time."""
     if value is None or (isinstance(value, float) and value != value):  # None or NaN
         return ""
+    field = journal_field(field)[1]  # the journal's old and new values read like the field itself
     if field in TIME_FIELDS:
         return local_time(str(value))
     if field in ("mode", "status"):  # run history codes such as "first_sync", "nothing_to_do"
@@ -72,6 +81,9 @@ def column_title(name: str, table: str | None = None) -> str:
     """A column name in words: "assessed_value" -> "Assessed value"; `id` names a parcel only in parcel tables."""
     if name == schema.ID and table not in (None, schema.WORKING_TABLE, "rejects"):
         return "No."
+    when, field = journal_field(name)
+    if when:
+        return f"{when} {schema.LABELS[field].lower()}"
     return TITLES.get(name) or schema.LABELS.get(name) or name.replace("_", " ").capitalize()
 
 

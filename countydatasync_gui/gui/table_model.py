@@ -27,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QBrush
 
-from .formatting import column_title, field_text, use_code_meaning
+from .formatting import column_title, field_text, journal_field, use_code_meaning
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 500
@@ -321,7 +321,7 @@ class SqliteTableModel(PagedTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return field_text(self._columns[index.column()], value)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if self._columns[index.column()] == "use_code":
+            if journal_field(self._columns[index.column()])[1] == "use_code":
                 return use_code_meaning(value)
             return value if isinstance(value, str) and len(value) > 30 else None
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, (int, float)):

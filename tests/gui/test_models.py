@@ -131,6 +131,19 @@ def test_table_model_pages_sorts_filters_and_exports(qtbot, tmp_path):
     assert float(lines[1][2]) >= float(lines[2][2])  # in the shown order
 
 
+def test_the_journal_reads_old_beside_new_in_words(qtbot, change_set, folder):
+    result = commit(change_set)
+    model = SqliteTableModel(in_background=False)
+    model.open(folder.working_db, "journal", default_order="rowid DESC")
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert titles[:7] == ["Run", "Parcel", "Kind", "Changed", "Flags", "Old owner", "New owner"]
+    assert "Old land use" in titles and "New assessed value" in titles
+    value = model.columns.index("new_assessed_value")
+    row = next(r for r in range(model.rowCount()) if model.raw(r, 0) == result.run_id and model.raw(r, value))
+    assert model.index(row, value).data() == f"${model.raw(row, value):,.0f}"
+    model.close()
+
+
 def test_table_model_on_a_missing_file_is_empty_not_an_error(qtbot, tmp_path):
     model = SqliteTableModel()
     model.open(tmp_path / "nothing-yet.sqlite", "working", default_order="id")
