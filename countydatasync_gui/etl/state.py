@@ -44,6 +44,8 @@ _DDL = (
     # Source rows that were not loaded, with the source's values as text and the reason.
     f"""CREATE TABLE IF NOT EXISTS rejects (
         run_id INTEGER NOT NULL, {", ".join(f"{f} TEXT" for f in schema.FIELDS)}, reason TEXT NOT NULL)""",
+    # Finds a bad row recorded by an earlier sync, so it is not recorded again.
+    "CREATE INDEX IF NOT EXISTS rejects_parcel ON rejects (id)",
 )
 
 #: Run statuses as stored in `runs.status`.

@@ -46,9 +46,14 @@ _JOURNAL_COPY = f"""
     SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.COMPARED_FIELDS)}
     FROM stage.changes WHERE rowid > :first AND rowid <= :last
 """
+# A bad row the source still has is read and rejected again by later syncs (inside the
+# look-back, or every time without a timestamp); it is recorded once, not once per sync.
 _REJECTS_COPY = f"""
     INSERT INTO rejects (run_id, {", ".join(schema.FIELDS)}, reason)
-    SELECT :run_id, {", ".join(schema.FIELDS)}, reason FROM stage.rejected ORDER BY id
+    SELECT :run_id, {", ".join(schema.FIELDS)}, reason FROM stage.rejected r
+    WHERE NOT EXISTS (SELECT 1 FROM rejects known WHERE known.reason = r.reason
+                      AND {" AND ".join(f"known.{f} IS r.{f}" for f in schema.FIELDS)})
+    ORDER BY id
 """
 
 

@@ -37,7 +37,8 @@ TABLES = (
     BrowsableTable("Change journal", "working_db", "journal", "rowid DESC",
                    "Every change a commit applied, with the old and new values, newest first."),
     BrowsableTable("Rejected rows", "working_db", "rejects", "rowid DESC",
-                   "Source rows that were not loaded, and why. Fix them in the county's database; the next sync picks them up."),
+                   "Source rows that were not loaded, and why (each bad row once, from the sync that first found it). "
+                   "Fix them in the county's database; the next sync picks them up."),
 )
 
 

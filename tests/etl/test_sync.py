@@ -178,6 +178,19 @@ def test_invalid_rows_are_rejected_with_reasons_and_recorded(folder: DataFolder,
     assert "04-0001" not in working_fields(folder)["id"].tolist()
 
 
+def test_a_bad_row_read_again_is_recorded_once(folder: DataFolder, county: SourceTable) -> None:
+    county.upsert([parcel("06-0001", None, acres=-1.0)])  # no timestamp: every sync reads it again
+    sync(folder, county)
+    second = sync(folder, county)
+
+    assert second.counts.rejected == 1  # still bad, and the run says so
+    assert len(read_table(folder.working_db, "rejects", order_by="run_id")) == 1
+    county.update("06-0001", acres=-2.0)  # bad in another way: a new entry
+    sync(folder, county)
+    rejects = read_table(folder.working_db, "rejects", order_by="run_id")
+    assert rejects["acres"].tolist() == ["-1.0", "-2.0"]
+
+
 def test_duplicate_ids_in_one_batch_are_all_rejected(folder: DataFolder, tmp_path) -> None:
     source = SourceTable(tmp_path / "no_key.sqlite", primary_key=False)  # such a table can repeat ids
     source.upsert([parcel("DUP", owner="FIRST"), parcel("DUP", owner="SECOND"), parcel("OK")])
