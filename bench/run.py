@@ -36,7 +36,14 @@ EDIT_TIME = datetime(2026, 6, 1, 12, 0, 0)
 
 
 def measure(*args: str) -> dict[str, float]:
-    """Run one scenario in a fresh interpreter and return its figures."""
+    """Run one scenario in a fresh interpreter and return its figures.
+
+    Dirty pages are flushed to disk first: otherwise a measurement that follows
+    a big write (a first load) pays for the operating system writing that one
+    back while it waits for its own fsync.
+    """
+    if hasattr(os, "sync"):
+        os.sync()
     done = subprocess.run([sys.executable, "-m", "bench.scenarios", *args], cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"scenario {args[0]} failed:\n{done.stderr[-3000:]}")
