@@ -82,6 +82,8 @@ class _Query(QRunnable):
         rows = -1
         try:
             self._db = db = _connect_read_only(self.path)
+            if self._interrupted:  # replaced while connecting: an interrupt only stops a running query
+                raise sqlite3.OperationalError("interrupted")
             cursor = db.execute(self.sql, self.params)
             if self.first_page:
                 page = (db, cursor, cursor.fetchmany(PAGE_ROWS))
