@@ -19,10 +19,12 @@ def _engine_sync(source: str, data_dir: str) -> Callable[[], None]:
     """Our sync, as `countydatasync sync --yes` runs it: plan, then commit."""
     from countydatasync_gui.etl.datafolder import DataFolder
     from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
+    from countydatasync_gui.etl.startup import freeze_startup_objects
     from countydatasync_gui.etl.sync import commit, plan_sync
 
     folder = DataFolder.resolve(data_dir)
     settings = SyncSettings(SourceSettings(url=f"sqlite:///{source}"))
+    freeze_startup_objects()  # as the command does before it plans
     return lambda: commit(plan_sync(folder, settings))
 
 

@@ -23,6 +23,7 @@ from .etl.errors import MassDeleteRefused, SyncError
 from .etl.logs import LOG_FILE, configure_logging
 from .etl.passwords import store_password
 from .etl.source import parse_url
+from .etl.startup import freeze_startup_objects
 from .etl.state import SUCCESSFUL, load_state, recent_runs
 from .etl.sync import ChangeSet, commit, discard, plan_sync
 
@@ -118,6 +119,7 @@ def _sync(args: argparse.Namespace) -> int:
     prompt = getpass.getpass if sys.stdin.isatty() else None
     settings = load_settings(folder, source_url=args.source, table=args.table, config_file=args.config,
                              preset=args.preset, prompt=prompt)
+    freeze_startup_objects()
     change_set = plan_sync(folder, settings, full_refresh=args.full_refresh)
     if not args.json:
         _print_summary(change_set)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
 import time
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from .. import __version__
 from ..etl.datafolder import DataFolder
 from ..etl.logs import configure_logging
+from ..etl.startup import freeze_startup_objects
 from ..resources import resource_path
 from .main_window import APPLICATION, ORGANIZATION, MainWindow
 
@@ -62,18 +62,6 @@ def run_self_test(app: QApplication, window: MainWindow) -> None:
     QTimer.singleShot(SELF_TEST_SETTLE_MS, finish)
 
 
-def keep_event_loop_smooth() -> None:
-    """Exempt the objects alive after start-up (Qt, pandas, SQLAlchemy: several hundred thousand) from garbage collection.
-
-    The sync thread allocates millions of short-lived objects, which triggers full
-    collections; each one scans every tracked object while holding the GIL, and
-    measured 60-90 ms here, long enough to freeze the window. After `gc.freeze()`
-    full collections only scan what was created since, a few milliseconds.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `countydatasync-gui` script."""
     # Our options first; whatever is left (-platform, -style ...) is Qt's.
@@ -88,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(folder, console_level=logging.WARNING)
     window = MainWindow(folder, source_url=args.source, table=args.table)
     window.show()
-    keep_event_loop_smooth()
+    freeze_startup_objects()  # full garbage collections would freeze the window mid-sync
     if args.self_test:
         QTimer.singleShot(0, lambda: run_self_test(app, window))
     return app.exec()

@@ -9,7 +9,7 @@ import gc
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 from countydatasync_gui.etl.state import load_state
-from countydatasync_gui.gui.app import keep_event_loop_smooth
+from countydatasync_gui.etl.startup import freeze_startup_objects
 from tests.gui.conftest import LARGE_COUNTY, sync
 from tests.support import read_table
 
@@ -23,7 +23,7 @@ FROZEN_MS = 1_000
 
 def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_folder):
     window = make_window(large_folder)
-    keep_event_loop_smooth()  # as `countydatasync-gui` does after opening the window
+    freeze_startup_objects()  # as `countydatasync-gui` does after opening the window
     gaps: list[int] = []
     clock = QElapsedTimer()
     clock.start()
