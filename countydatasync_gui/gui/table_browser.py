@@ -182,13 +182,13 @@ class TableBrowser(QWidget):
         else:
             self.about.setText(about)
             shown = self.model.total
-            if self.model.loading:
-                self.count_label.setText("sorting…" if not self.model_filter_active() else "searching…")
-            elif shown is None:
-                self.count_label.setText("counting rows…")
+            working = "searching…" if self.model_filter_active() else "sorting…"
+            if shown is None:
+                text = working if self.model.loading else "counting rows…"
             else:
-                self.count_label.setText(f"{shown:,} row{'s' if shown != 1 else ''}"
-                                         + (" match" if self.model_filter_active() else ""))
+                text = f"{shown:,} row{'s' if shown != 1 else ''}" + (" match" if self.model_filter_active() else "")
+                text += f", {working}" if self.model.loading else ""
+            self.count_label.setText(text)
         self.export_button.setEnabled(self.model.available)
 
     def model_filter_active(self) -> bool:

@@ -150,24 +150,29 @@ class SqliteTableModel(PagedTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if 0 <= column < len(self._columns):
             self._sort = (column, order)
-            self.refresh()
+            self.refresh(recount=self._total is None)  # the same rows in another order: the count stands
 
-    def refresh(self) -> None:
-        """Re-read from the file: after a commit, or when the filter or the sort changed."""
+    def refresh(self, *, recount: bool = True) -> None:
+        """Re-read from the file: after a commit, or when the filter or the sort changed.
+
+        `recount=False` keeps the row count (the same rows in a new order).
+        """
         self.beginResetModel()
         self._close_cursor()
-        self._rows, self._total, self._exhausted = [], 0, True
+        self._rows, self._exhausted = [], True
         self._new_generation()
         self.available = self._connect() and self._load_columns()
         loading = False
-        if self.available:
+        if not self.available:
+            self._total = 0
+        else:
             where, params = self._where()
             assert self._db is not None and self._path is not None
             count_sql = f"SELECT count(*) FROM {_quote(self._table)}{where}"
-            if self._in_background:
+            if recount and self._in_background:
                 self._total = None
                 self._start(count_sql, params, first_page=False)
-            else:
+            elif recount:
                 self._total = int(self._db.execute(count_sql, params).fetchone()[0])
             loading = self._in_background and (self._sort is not None or bool(self._filter))
             if loading:

@@ -186,9 +186,11 @@ def test_a_sort_or_filter_is_read_in_the_background_and_the_newest_wins(qtbot, t
     model = SqliteTableModel()  # as the table browser has it
     model.open(path, "working", default_order="id")
     assert model.rowCount() == table_model.PAGE_ROWS and not model.loading  # the table's own order: at once
+    qtbot.waitUntil(lambda: model.total == 1_234)
 
     model.sort(2, Qt.SortOrder.DescendingOrder)
     assert model.loading and model.rowCount() == 0  # the GUI thread did not wait for the sort
+    assert model.total == 1_234  # the same rows in another order: not counted again
     assert QThreadPool.globalInstance().waitForDone(10_000)  # sorted; its page waits in the event queue
     model.sort(2, Qt.SortOrder.AscendingOrder)  # a second click before the first page was shown
     qtbot.waitUntil(lambda: not model.loading)

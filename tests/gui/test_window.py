@@ -59,8 +59,9 @@ def test_browser_filters_and_exports_from_the_file_menu(qtbot, make_window, tmp_
     window.browser.select_table("working")
     owner = window.browser.model.raw(0, window.browser.model.columns.index("owner"))
     qtbot.keyClicks(window.browser.filter_box, owner)
-    qtbot.waitUntil(lambda: (window.browser.model.total or 2_000) < 2_000)
+    qtbot.waitUntil(lambda: (window.browser.model.total or 2_000) < 2_000 and not window.browser.model.loading)
     shown = window.browser.model.total
+    assert window.browser.model.rowCount() == shown
     assert window.browser.count_label.text().startswith(f"{shown:,} row")
 
     target = tmp_path / "export.csv"
