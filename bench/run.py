@@ -80,12 +80,17 @@ def run_size(parcels: int, repeat: int, work: Path, with_dlt: bool) -> dict[str,
     return results
 
 
+BROWSER, REVIEW, STALL = ("browser first rows", "review first rows (every parcel new)",
+                          "window's longest stall during sync + commit")
+GUI_SCENARIOS = (BROWSER, REVIEW, STALL)
+
+
 def _gui_scenarios(pristine: Path, run_dir: Path, data: str) -> dict[str, list[dict[str, float]]]:
     """Time to first rows of the table browser and of the review of a first sync; the window's longest stall."""
     return {
-        "browser first rows": [measure("browser", data)],
-        "review first rows (every parcel new)": [measure("review", str(pristine), str(run_dir / "review-data"))],
-        "window's longest stall during sync + commit": [measure("stall", str(pristine), str(run_dir / "stall-data"))],
+        BROWSER: [measure("browser", data)],
+        REVIEW: [measure("review", str(pristine), str(run_dir / "review-data"))],
+        STALL: [measure("stall", str(pristine), str(run_dir / "stall-data"))],
     }
 
 
@@ -110,8 +115,10 @@ def report(all_results: dict[int, dict[str, list[dict[str, float]]]], repeat: in
             seconds = median(values, "seconds")
             peer = peers.get(name)
             versus_dlt = f"{seconds / median(results[peer], 'seconds'):.2f}" if peer in results else ""
+            # The GUI figures are latencies, not loads: a ratio to the floor would mean nothing.
+            versus_floor = "" if name in GUI_SCENARIOS else f"{seconds / floor:.2f}"
             lines.append(f"| {parcels:,} | {name} | {seconds:.2f} | {median(values, 'peak_mb'):.0f} | "
-                         f"{seconds / floor:.2f} | {versus_dlt} |")
+                         f"{versus_floor} | {versus_dlt} |")
     lines += ["", "## Targets", ""] + [f"- {t}" for t in targets(all_results)]
     return "\n".join(lines) + "\n"
 
@@ -137,12 +144,11 @@ def targets(all_results: dict[int, dict[str, list[dict[str, float]]]]) -> list[s
     if smallest != largest:
         growth = median(r["full sync"], "peak_mb") - median(all_results[smallest]["full sync"], "peak_mb")
         check(f"peak memory growth {smallest:,} -> {largest:,} parcels", growth, 100, " MB")
-    check(f"table browser first rows ({largest:,} parcels)", median(r["browser first rows"], "seconds"), 0.3, " s")
-    check(f"window's longest stall during a sync of {largest:,} parcels",
-          median(r["window's longest stall during sync + commit"], "seconds"), 0.1, " s")
+    check(f"table browser first rows ({largest:,} parcels)", median(r[BROWSER], "seconds"), 0.3, " s")
+    check(f"window's longest stall during a sync of {largest:,} parcels", median(r[STALL], "seconds"), 0.1, " s")
     review_size = 100_000 if 100_000 in all_results else smallest
     check(f"review first rows ({review_size:,} changes)",
-          median(all_results[review_size]["review first rows (every parcel new)"], "seconds"), 0.5, " s")
+          median(all_results[review_size][REVIEW], "seconds"), 0.5, " s")
     return checks
 
 
