@@ -35,8 +35,7 @@ def sqlite_engine(
     if read_only:
         if not path.exists():
             raise DataFolderError(f"The database {path.name} does not exist yet.", details=str(path))
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)
+        engine = create_engine("sqlite://", creator=lambda: connect_read_only(path), poolclass=NullPool)
     else:
         # NullPool: a file is opened per use and closed after, so no handle
         # outlives a sync (Windows cannot delete or replace an open file).
@@ -58,6 +57,17 @@ def sqlite_engine(
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def connect_read_only(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """A plain sqlite3 connection that can only read `path` (a missing file is an error, never created).
+
+    Usable from any thread: the table browser opens one on a pool thread and
+    hands it to the window (never used by two threads at once).
+    """
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    db.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+    return db
 
 
 def insert_rows_method(conflict_clause: str = "") -> Any:

@@ -8,7 +8,6 @@ table's last run (a crash between the two commits), they are rebuilt.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 
 from . import schema
 from .changeset import ChangeStore
-from .db import BUSY_TIMEOUT_MS, sqlite_engine
+from .db import connect_read_only, sqlite_engine
 from .export import STATS_COLUMNS, create_and_load_stats_db
 from .state import SyncState, load_state
 from .use_codes import DEFAULT_CODE_TABLE, UNKNOWN_GROUP, use_code_table
@@ -73,9 +72,8 @@ def stats_built_from(stats_db: Path) -> int | None:
     """The run the stored stats reflect (None if there are none); reads one value, not the table."""
     if not stats_db.exists():
         return None
-    db = sqlite3.connect(f"{stats_db.resolve().as_uri()}?mode=ro", uri=True)
+    db = connect_read_only(stats_db)
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {schema.STATS_TABLE, "stats_meta"} <= names:
             return None

@@ -7,7 +7,6 @@ the totals are in the legend and the exact figures in each bar's tooltip.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QValueAxis
@@ -16,6 +15,8 @@ from PySide6.QtGui import QColor, QCursor, QFont, QPainter
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
 from ..etl import schema
+from ..etl.db import connect_read_only
+from .table_model import GUI_BUSY_TIMEOUT_MS
 
 PARCEL_COLOUR, VALUE_COLOUR = "#4a7ab5", "#5a9e6f"
 
@@ -24,7 +25,7 @@ def group_totals(stats_db: Path) -> list[tuple[str, int, float]]:
     """(land-use group, parcels, assessed value) per group, largest group first; [] if there are no stats yet."""
     if not stats_db.exists():
         return []
-    db = sqlite3.connect(f"{stats_db.resolve().as_uri()}?mode=ro", uri=True)
+    db = connect_read_only(stats_db, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
     try:
         found = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (schema.STATS_TABLE,)).fetchone()
         if not found:

@@ -27,21 +27,17 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QBrush
 
+from ..etl.db import connect_read_only
 from .formatting import column_title, field_text, journal_field, use_code_meaning
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 500
+#: How long a read waits for a lock (a checkpoint in progress): short, the window may be waiting.
+GUI_BUSY_TIMEOUT_MS = 2_000
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    # Any thread: a connection opened on a pool thread is handed to the GUI thread (never used by both at once).
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-    db.execute("PRAGMA busy_timeout = 2000")
-    return db
 
 
 class _Sink(QObject):
@@ -81,7 +77,7 @@ class _Query(QRunnable):
         page: tuple[sqlite3.Connection, sqlite3.Cursor, list[Any]] | None = None
         rows = -1
         try:
-            self._db = db = _connect_read_only(self.path)
+            self._db = db = connect_read_only(self.path, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
             if self._interrupted:  # replaced while connecting: an interrupt only stops a running query
                 raise sqlite3.OperationalError("interrupted")
             cursor = db.execute(self.sql, self.params)
@@ -267,7 +263,7 @@ class SqliteTableModel(PagedTableModel):
             return True
         if self._path is None or not self._path.exists():
             return False
-        self._db = _connect_read_only(self._path)
+        self._db = connect_read_only(self._path, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
         return True
 
     def _load_columns(self) -> bool:
