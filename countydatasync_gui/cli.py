@@ -120,15 +120,16 @@ def _sync(args: argparse.Namespace) -> int:
     settings = load_settings(folder, source_url=args.source, table=args.table, config_file=args.config,
                              preset=args.preset, prompt=prompt)
     freeze_startup_objects()
-    change_set = plan_sync(folder, settings, full_refresh=args.full_refresh)
+    # A dry run is a look, not a run: it leaves the databases and the history as they were.
+    change_set = plan_sync(folder, settings, full_refresh=args.full_refresh, dry_run=args.dry_run)
     if not args.json:
         _print_summary(change_set)
 
-    if change_set.nothing_to_do:
-        result = commit(change_set)
-    elif args.dry_run:
+    if args.dry_run:
         result = discard(change_set)
         return _report(args, "previewed", result.run_id, change_set)
+    if change_set.nothing_to_do:
+        result = commit(change_set)
     elif args.yes or _confirm(change_set):
         try:
             result = commit(change_set, allow_mass_delete=args.allow_mass_delete)
@@ -171,6 +172,8 @@ def _print_summary(change_set: ChangeSet) -> None:
     for label, value in (("New", counts.new), ("Changed", counts.changed), ("Unchanged", counts.unchanged),
                          ("Deleted", counts.deleted), ("Rejected", counts.rejected), ("Flagged", counts.flagged)):
         print(f"  {label:<10}{value:>12,}")
+    if counts.touched:
+        print(f"  ({counts.touched:,} of the unchanged were re-saved by the county without changes)")
     _print_examples(change_set, "rejected", "reason", "Rejected (not loaded)")
     _print_examples(change_set, "flagged", "flags", "Flagged for a second look")
     if change_set.mass_delete:

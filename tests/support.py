@@ -11,6 +11,8 @@ import pandas as pd
 from countydatasync_gui.etl import schema
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
+from countydatasync_gui.etl.state import load_state
+from countydatasync_gui.etl.sync import SyncResult, commit, plan_sync
 
 
 class SourceTable:
@@ -80,3 +82,28 @@ def read_table(path: Path, table: str, order_by: str = "id") -> pd.DataFrame:
 def working_fields(folder: DataFolder) -> pd.DataFrame:
     """The working table, parcel fields only, ordered by id."""
     return read_table(folder.working_db, schema.WORKING_TABLE)[list(schema.FIELDS)].reset_index(drop=True)
+
+
+def sync(folder: DataFolder, source: SourceTable, **options: object) -> SyncResult:
+    """Plan and commit, as `countydatasync sync --yes` does."""
+    allow = bool(options.pop("allow_mass_delete", False))
+    settings = options.pop("settings", None) or source.settings()
+    return commit(plan_sync(folder, settings, **options), allow_mass_delete=allow)  # type: ignore[arg-type]
+
+
+def snapshot(folder: DataFolder) -> tuple[pd.DataFrame, pd.DataFrame, str | None, pd.DataFrame]:
+    """Everything a failed or discarded sync must leave exactly as it was."""
+    return (
+        read_table(folder.working_db, "working"),
+        read_table(folder.stats_db, "stats"),
+        load_state(folder.working_db).watermark,
+        read_table(folder.working_db, "journal", order_by="rowid"),
+    )
+
+
+def assert_unchanged(before: tuple, after: tuple) -> None:
+    for old, new in zip(before, after):
+        if isinstance(old, pd.DataFrame):
+            pd.testing.assert_frame_equal(old, new)
+        else:
+            assert old == new

@@ -41,7 +41,10 @@ _FLAGS = """nullif(rtrim(
     CASE WHEN use_code IS NULL AND (kind = 'new' OR old_use_code IS NOT NULL)
          THEN 'land-use code is blank; ' ELSE '' END ||
     CASE WHEN owner IS NULL AND (kind = 'new' OR old_owner IS NOT NULL)
-         THEN 'owner is blank; ' ELSE '' END,
+         THEN 'owner is blank; ' ELSE '' END ||
+    CASE WHEN last_updated > :future
+         THEN 'last updated ' || substr(last_updated, 1, 10)
+              || ', in the future: check the county system''s clock or this record; ' ELSE '' END,
 '; '), '')"""
 
 
@@ -52,7 +55,8 @@ class Counts:
     rows_read: int = 0
     new: int = 0
     changed: int = 0
-    unchanged: int = 0
+    unchanged: int = 0  # touched rows included
+    touched: int = 0  # unchanged rows the county re-saved: only last_updated moved
     deleted: int = 0
     rejected: int = 0
     flagged: int = 0
@@ -97,7 +101,7 @@ class ChangeStore:
 
     def classify(
         self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, *,
-        by_content: bool = False, progress: Progress | None = None,
+        by_content: bool = False, future_after: str | None = None, progress: Progress | None = None,
     ) -> Counts:
         """Compare the staged rows with the working table and store the differences; return the counts.
 
@@ -105,17 +109,20 @@ class ChangeStore:
         rows whose hash equals the one stored at the last sync are unchanged
         without further comparison, and parcels the source lacks are deleted
         (the whole source was read). A full refresh ignores the stored hashes.
-        A `progress.cancel()` interrupts the SQL mid-statement (SQLite's
-        progress handler), so Cancel works here too and not only between chunks.
+        `future_after` (UTC text): new or changed rows last updated after it are
+        flagged as dated in the future. A `progress.cancel()` interrupts the SQL
+        mid-statement (SQLite's progress handler), so Cancel works here too and
+        not only between chunks.
         """
+        rules = (thresholds, full_refresh, by_content, future_after)
         if progress is None:
             try:
-                return self._classify(working_db, thresholds, full_refresh, by_content)
+                return self._classify(working_db, *rules)
             finally:
                 self._detach_working()
         self.db.set_progress_handler(lambda: int(progress.cancel_requested), 10_000)
         try:
-            return self._classify(working_db, thresholds, full_refresh, by_content)
+            return self._classify(working_db, *rules)
         except sqlite3.OperationalError:
             progress.check_cancelled()  # "interrupted" because of a Cancel: say so
             raise
@@ -136,7 +143,9 @@ class ChangeStore:
         if any(row[1] == "work" for row in self.db.execute("PRAGMA database_list")):
             self.db.execute("DETACH DATABASE work")
 
-    def _classify(self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, by_content: bool) -> Counts:
+    def _classify(
+        self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, by_content: bool, future_after: str | None,
+    ) -> Counts:
         rows_read = self._scalar("SELECT count(*) FROM incoming") + self._scalar("SELECT count(*) FROM rejected")
         self._reject_duplicate_ids()
         if working_db is not None and working_db.exists():
@@ -151,7 +160,8 @@ class ChangeStore:
         skip_same_hash = by_content and not full_refresh and source == "work.working" and content_hash.has_stored_hashes(self.db)
         if by_content:
             content_hash.stage_hashes_to_store(self.db, compare_stored=skip_same_hash)
-        self._store_changes(source, thresholds, full_refresh or by_content, skip_same_hash)
+        self._store_changes(source, thresholds, full_refresh or by_content, skip_same_hash, future_after)
+        self._store_touches(source, by_content)
         counts = self._scalars(
             "SELECT count(*) FILTER (WHERE kind = 'new'), count(*) FILTER (WHERE kind = 'changed'),"
             " count(*) FILTER (WHERE kind = 'deleted'), count(*) FILTER (WHERE flags IS NOT NULL) FROM changes"
@@ -162,6 +172,7 @@ class ChangeStore:
             new=counts[0],
             changed=counts[1],
             unchanged=incoming - counts[0] - counts[1],
+            touched=self._scalar("SELECT count(*) FROM touched"),
             deleted=counts[2],
             rejected=self._scalar("SELECT count(*) FROM rejected"),
             flagged=counts[3],
@@ -182,11 +193,13 @@ class ChangeStore:
             """
         )
 
-    def _store_changes(self, working: str, thresholds: Thresholds, full_refresh: bool, skip_same_hash: bool = False) -> None:
-        differs = " OR ".join(f"i.{f} IS NOT w.{f}" for f in schema.COMPARED_FIELDS)
+    def _store_changes(
+        self, working: str, thresholds: Thresholds, full_refresh: bool, skip_same_hash: bool, future_after: str | None,
+    ) -> None:
+        differs = " OR ".join(f"i.{f} IS NOT w.{f}" for f in schema.CONTENT_FIELDS)
         # A stored hash equal to the row's settles "unchanged" before any column is compared.
         same_hash = f"NOT {content_hash.stored_hash_matches('i')} AND" if skip_same_hash else ""
-        changed_list = " || ".join(f"CASE WHEN i.{f} IS NOT w.{f} THEN '{f},' ELSE '' END" for f in schema.COMPARED_FIELDS)
+        changed_list = " || ".join(f"CASE WHEN i.{f} IS NOT w.{f} THEN '{f},' ELSE '' END" for f in schema.CONTENT_FIELDS)
         self.db.execute(
             f"""
             CREATE TABLE changes (
@@ -208,8 +221,9 @@ class ChangeStore:
                 WHERE {same_hash} (w.id IS NULL OR {differs})
             )
             """,
-            {"value": thresholds.value_change, "acres": thresholds.acreage_change},
+            {"value": thresholds.value_change, "acres": thresholds.acreage_change, "future": future_after},
         )
+
         if full_refresh:
             # Deleted: in working but absent from the source. A parcel the source still has
             # but whose row was rejected is not deleted: its row was bad, not gone.
@@ -222,6 +236,20 @@ class ChangeStore:
                 """
             )
         self.db.execute("CREATE INDEX changes_kind ON changes (kind, id)")
+
+    def _store_touches(self, working: str, by_content: bool) -> None:
+        """Rows whose content equals the working row's and only `last_updated` moved (a touch).
+
+        Not a change (not reviewed, counted or journaled), but the commit copies
+        their new `last_updated` so the working table follows the source. A
+        source without a cursor has no touches (and its rows need no second join).
+        """
+        same = " AND ".join(f"i.{f} IS w.{f}" for f in schema.CONTENT_FIELDS)
+        where = "false" if by_content else f"i.{schema.LAST_UPDATED} IS NOT w.{schema.LAST_UPDATED} AND {same}"
+        self.db.execute(
+            f"CREATE TABLE touched AS SELECT i.id, i.{schema.LAST_UPDATED} FROM incoming i "
+            f"JOIN {working} w ON w.id = i.id WHERE {where}"
+        )
 
     # -- review -------------------------------------------------------------
     def count(self, kind: str | None = None, search: str | None = None) -> int:

@@ -30,7 +30,7 @@ _HASH_KEY = "CountyDataSync01"
 
 def row_hashes(valid: pd.DataFrame) -> pd.Series:
     """One 64-bit hash per row over the compared fields (as SQLite INTEGERs)."""
-    hashed = pd.util.hash_pandas_object(valid[list(schema.COMPARED_FIELDS)], index=False, hash_key=_HASH_KEY)
+    hashed = pd.util.hash_pandas_object(valid[list(schema.VALUE_FIELDS)], index=False, hash_key=_HASH_KEY)
     # SQLite integers are signed: store the same 64 bits as int64.
     return pd.Series(hashed.to_numpy(dtype="uint64").view("int64"), index=valid.index)
 

@@ -19,8 +19,12 @@ FIELDS: tuple[str, ...] = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 TEXT_FIELDS: tuple[str, ...] = ("owner", "use_code", "site_address")
 NUMERIC_FIELDS: tuple[str, ...] = ("acres", "assessed_value", "land_value", "improvement_value")
-#: Fields compared to decide whether a parcel changed (everything but its id).
-COMPARED_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f != ID)
+#: Fields a change records old and new values of (everything but the id).
+VALUE_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f != ID)
+#: Fields compared to decide whether a parcel changed: everything but the id and the
+#: cursor. A county system that re-saves a row without changing it (a nightly job, an
+#: undone edit) moves only `last_updated`: that is a touch, not a change.
+CONTENT_FIELDS: tuple[str, ...] = tuple(f for f in VALUE_FIELDS if f != LAST_UPDATED)
 
 #: Words a clerk reads for each field (review table headers, messages).
 LABELS: dict[str, str] = {

@@ -25,7 +25,7 @@ from .timeutil import from_utc_text
 # and one would add a random page write per change to every commit.
 _JOURNAL_DDL = f"""CREATE TABLE IF NOT EXISTS journal (
     run_id INTEGER NOT NULL, parcel_id TEXT NOT NULL, kind TEXT NOT NULL, changed TEXT, flags TEXT,
-    {", ".join(f"old_{f} {schema.SQL_TYPES[f]}, new_{f} {schema.SQL_TYPES[f]}" for f in schema.COMPARED_FIELDS)})"""
+    {", ".join(f"old_{f} {schema.SQL_TYPES[f]}, new_{f} {schema.SQL_TYPES[f]}" for f in schema.VALUE_FIELDS)})"""
 _DDL = (
     # Stored in parcel-id order (WITHOUT ROWID): every lookup, upsert and insert by id walks
     # one B-tree instead of an id index and then the table (a million-parcel load: 1 s less).
@@ -38,7 +38,7 @@ _DDL = (
         run_id INTEGER PRIMARY KEY AUTOINCREMENT,
         started_at TEXT NOT NULL, finished_at TEXT, mode TEXT NOT NULL, status TEXT NOT NULL, source TEXT,
         watermark_before TEXT, watermark_after TEXT,
-        rows_read INTEGER, new INTEGER, changed INTEGER, unchanged INTEGER,
+        rows_read INTEGER, new INTEGER, changed INTEGER, unchanged INTEGER, touched INTEGER,
         deleted INTEGER, rejected INTEGER, flagged INTEGER, error TEXT)""",
     _JOURNAL_DDL,
     # Source rows that were not loaded, with the source's values as text and the reason.
@@ -88,6 +88,9 @@ def ensure_schema(conn: sa.Connection) -> None:
     _convert_json_journal(conn)
     for statement in _DDL:
         conn.exec_driver_sql(statement)
+    # Runs recorded before touches were counted apart have no `touched` figure (NULL: not known).
+    if "touched" not in {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(runs)")}:
+        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN touched INTEGER")
 
 
 def _convert_json_journal(conn: sa.Connection) -> None:
@@ -97,7 +100,7 @@ def _convert_json_journal(conn: sa.Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE journal RENAME TO journal_json")
     conn.exec_driver_sql(_JOURNAL_DDL)
     values = ", ".join(
-        f"json_extract(old_values, '$.{f}'), json_extract(new_values, '$.{f}')" for f in schema.COMPARED_FIELDS
+        f"json_extract(old_values, '$.{f}'), json_extract(new_values, '$.{f}')" for f in schema.VALUE_FIELDS
     )
     conn.exec_driver_sql(f"INSERT INTO journal SELECT run_id, parcel_id, kind, changed, flags, {values} FROM journal_json")
     conn.exec_driver_sql("DROP TABLE journal_json")  # its parcel index goes with it

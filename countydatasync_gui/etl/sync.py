@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 import pandas as pd
@@ -34,16 +35,18 @@ from .state import (
     CANCELLED, COMMITTED, DISCARDED, FAILED, NOTHING_TO_DO,
     RunRecord, SyncState, count_parcels, ensure_schema, load_state, read_state, record_run, record_unsuccessful_run, save_state,
 )
-from .timeutil import now_utc, to_utc_text
+from .timeutil import from_utc_text, now_utc, to_utc_text
 from .validate import validate_chunk
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["first_sync", "incremental", "full_refresh"]
+#: Rows last updated more than this after the read began are flagged: a clock or a typo to check.
+FUTURE_MARGIN = timedelta(days=1)
 # Copied inside SQLite from the attached change set: a million journal rows never pass through Python.
 _JOURNAL_COPY = f"""
     INSERT INTO journal
-    SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.COMPARED_FIELDS)}
+    SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.VALUE_FIELDS)}
     FROM stage.changes WHERE rowid > :first AND rowid <= :last
 """
 # A bad row the source still has is read and rejected again by later syncs (inside the
@@ -73,6 +76,8 @@ class ChangeSet:
     working_rows: int
     _store: ChangeStore = field(repr=False)
     _lock: FileLock = field(repr=False)
+    #: a look, not a run: it cannot be committed and leaves no trace in the history
+    dry_run: bool = False
     closed: bool = False
 
     @property
@@ -128,14 +133,17 @@ class SyncResult:
 # Plan: extract, validate, classify. Reads the source; writes only a scratch file.
 # ---------------------------------------------------------------------------
 def plan_sync(
-    folder: DataFolder, settings: SyncSettings, *, full_refresh: bool = False, progress: Progress | None = None
+    folder: DataFolder, settings: SyncSettings, *, full_refresh: bool = False, dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ChangeSet:
     """Read what changed in the source since the last successful sync and stage it for review.
 
     Raises `DataFolderBusy` if another sync holds the folder, `SourceUnavailable`
     or `SourceSchemaError` if the source cannot be read, `SourceChanged` if the
     folder was filled from another source (a full refresh switches sources),
-    and `SyncCancelled` if `progress.cancel()` was called.
+    and `SyncCancelled` if `progress.cancel()` was called. A `dry_run` plan
+    writes nothing to the folder's databases, not even a failed run or a
+    statistics repair; it can only be discarded.
     """
     progress = progress or Progress()
     folder.ensure()
@@ -147,8 +155,10 @@ def plan_sync(
     mode: Mode = "full_refresh" if full_refresh else "incremental"
     try:
         state = load_state(folder.working_db)
-        # A crash between the working and the stats commit leaves stats one run behind: repair first.
-        if stats.ensure_stats_current(folder.working_db, folder.stats_db, settings.source.code_table, state=state):
+        # A crash between the working and the stats commit leaves stats one run behind: repair
+        # first (a dry run only looks; the next real sync repairs them).
+        if not dry_run and stats.ensure_stats_current(folder.working_db, folder.stats_db, settings.source.code_table,
+                                                      state=state):
             log.warning("Statistics were behind the working table and have been rebuilt")
         source.check()
         if state.source and state.source != source.identity and not full_refresh:
@@ -162,7 +172,11 @@ def plan_sync(
         by_content = not settings.source.has_timestamp
         if (state.last_success_at if by_content else state.watermark) is None and not full_refresh:
             mode = "first_sync"
-        since = None if mode != "incremental" or by_content else state.watermark_time - settings.source.lookback
+        # Our clock when the read begins bounds the watermark: a source row dated in the future
+        # (a typo, a server with a wrong clock) must not make every later sync skip real edits.
+        read_began = to_utc_text(now_utc())
+        watermark_before = _clamped_watermark(state.watermark, read_began)
+        since = None if mode != "incremental" or by_content else from_utc_text(watermark_before) - settings.source.lookback
         log.info("Sync started (%s) from %s", mode.replace("_", " "), source.describe())
         if by_content:
             log.info("The source has no last-updated column: reading every row and comparing content hashes")
@@ -180,7 +194,7 @@ def plan_sync(
         zone = settings.source.zone()
         since_text = to_utc_text(since) if since else None
         read = considered = 0
-        newest = state.watermark
+        newest = watermark_before
         for raw in source.read(since, settings.chunk_rows):
             progress.check_cancelled()
             chunk = validate_chunk(raw, zone, since_text)
@@ -197,18 +211,24 @@ def plan_sync(
         # -- Classify against the working table.
         progress.check_cancelled()
         progress.step("Comparing with the working table")
+        future = to_utc_text(from_utc_text(read_began) + FUTURE_MARGIN)
         counts = store.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content,
-                                progress=progress)
+                                future_after=future, progress=progress)
         change_set = ChangeSet(
             folder=folder, settings=settings, mode=mode, source_description=source.describe(),
-            source_identity=source.identity, started_at=started_at, state_before=state, watermark_after=newest,
+            source_identity=source.identity, started_at=started_at, state_before=state,
+            # Rows dated after the read began are loaded but re-read by the next sync until their
+            # time has passed (inclusive reads and the content comparison make that harmless).
+            watermark_after=min(newest, read_began) if newest else None,
             # Counting a million parcels costs a scan; only a deletion needs the figure.
             counts=counts, working_rows=count_parcels(folder.working_db) if counts.deleted else 0,
-            _store=store, _lock=lock,
+            _store=store, _lock=lock, dry_run=dry_run,
         )
         log.info(
-            "Change set: %s new, %s changed, %s unchanged, %s deleted, %s rejected, %s flagged",
-            *(f"{n:,}" for n in (counts.new, counts.changed, counts.unchanged, counts.deleted, counts.rejected, counts.flagged)),
+            "Change set: %s new, %s changed, %s unchanged (%s of them re-saved by the county without changes), "
+            "%s deleted, %s rejected, %s flagged",
+            *(f"{n:,}" for n in (counts.new, counts.changed, counts.unchanged, counts.touched, counts.deleted,
+                                 counts.rejected, counts.flagged)),
         )
         if change_set.mass_delete:
             log.warning(
@@ -219,7 +239,8 @@ def plan_sync(
     except BaseException as exc:
         if store is not None:
             store.close()
-        _record_failure(folder, started_at, mode, source, state, exc)
+        if not dry_run:
+            _record_failure(folder, started_at, mode, source, state, exc)
         lock.release()
         raise
 
@@ -238,6 +259,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     """
     progress = progress or Progress()
     store = change_set._open_store()
+    if change_set.dry_run:
+        raise ValueError("a dry-run change set cannot be committed; plan the sync again without dry_run")
     if change_set.mass_delete and not allow_mass_delete:
         raise MassDeleteRefused(
             f"This sync would delete {change_set.counts.deleted:,} of {change_set.working_rows:,} parcels. "
@@ -268,6 +291,12 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
                 progress.advance(done)
             log.info("Loaded %s new and changed parcels into %s (%s)", f"{done:,}", schema.WORKING_TABLE,
                      folder.working_db.name)
+
+            # -- Touched parcels (same content, re-saved by the county): only last_updated follows the source.
+            conn.exec_driver_sql(
+                f"UPDATE {schema.WORKING_TABLE} SET {schema.LAST_UPDATED} = t.{schema.LAST_UPDATED} "
+                f"FROM stage.touched t WHERE {schema.WORKING_TABLE}.id = t.id"
+            )
 
             # -- Parcels gone from the source (full refresh only).
             for frame in store.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
@@ -310,6 +339,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
 
     # -- Statistics follow in their own file; if this step fails they are rebuilt on the next sync.
     if changed_parcels:
+        progress.step("Updating the statistics")
         try:
             stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, store,
                                change_set.settings.source.code_table)
@@ -320,9 +350,14 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
 
 
 def discard(change_set: ChangeSet) -> SyncResult:
-    """Throw a change set away: parcels, statistics and watermark stay exactly as they were."""
+    """Throw a change set away: parcels, statistics and watermark stay exactly as they were.
+
+    The run history notes the discarded run, except for a dry run, which leaves no trace.
+    """
     change_set._open_store()
-    run_id = record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(DISCARDED))
+    run_id = None
+    if not change_set.dry_run:
+        run_id = record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(DISCARDED))
     change_set._close()
     log.info("Change set discarded; nothing was changed")
     return SyncResult(DISCARDED, run_id, change_set.counts, change_set.state_before.watermark, change_set.state_before.watermark)
@@ -331,6 +366,16 @@ def discard(change_set: ChangeSet) -> SyncResult:
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
+def _clamped_watermark(watermark: str | None, now: str) -> str | None:
+    """The stored watermark, but never later than `now`: a folder whose watermark a future-dated row
+    pushed ahead (before this was guarded against) would otherwise skip every real edit."""
+    if watermark is None or watermark <= now:
+        return watermark
+    log.warning("The stored watermark %s is in the future (a source row dated ahead, or a wrong clock); "
+                "reading from now instead, %s, and saving that at the next commit", watermark, now)
+    return now
+
+
 def _describe_failure(exc: BaseException) -> tuple[str, str]:
     status = CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else FAILED
     message = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +36,8 @@ def test_sync_yes_json_commits_and_reports(tmp_path: Path, county: SourceTable) 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["status"] == "committed" and report["run_id"] == 1
-    assert report["counts"] == {"rows_read": 20, "new": 20, "changed": 0, "unchanged": 0, "deleted": 0, "rejected": 0, "flagged": 0}
+    assert report["counts"] == {"rows_read": 20, "new": 20, "changed": 0, "unchanged": 0, "touched": 0, "deleted": 0,
+                                "rejected": 0, "flagged": 0}
     assert (report["watermark_before"], report["watermark_after"]) == (None, "2024-01-20T09:00:00.000000Z")
     assert "Loaded 20 new and changed parcels into working" in done.stderr  # the log goes to stderr, the JSON alone to stdout
 
@@ -53,6 +56,43 @@ def test_dry_run_previews_without_committing(tmp_path: Path, county: SourceTable
     assert "New" in done.stdout and "20" in done.stdout
     status = json.loads(run("status", "--data-dir", str(tmp_path / "data"), "--json").stdout)
     assert status["watermark"] is None
+
+
+def _file_hashes(folder: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            for name in ("working_db.sqlite", "stats_db.sqlite")}
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["nothing-new", "with-changes"])
+def test_dry_run_writes_nothing_at_all(tmp_path: Path, county: SourceTable, edit: bool) -> None:
+    data = tmp_path / "data"
+    assert run("sync", "--source", county.url, "--yes", data_dir=data).returncode == 0
+    if edit:
+        county.update("01-0003", owner="NEW OWNER", last_updated="2024-02-01 00:00:00")
+    before = _file_hashes(data)
+
+    done = run("sync", "--source", county.url, "--dry-run", "--json", data_dir=data)
+
+    report = json.loads(done.stdout)
+    assert report["status"] == "previewed" and report["run_id"] is None
+    assert report["counts"]["changed"] == (1 if edit else 0)
+    assert _file_hashes(data) == before  # byte for byte: no run recorded, no watermark moved
+    assert [r["run_id"] for r in json.loads(run("status", "--json", data_dir=data).stdout)["runs"]] == [1]
+
+
+def test_incremental_counts_are_exact(tmp_path: Path, county: SourceTable) -> None:
+    data = tmp_path / "data"
+    run("sync", "--source", county.url, "--yes", data_dir=data)  # watermark 2024-01-20 09:00 (01-0019)
+    county.update("01-0002", owner="NEW OWNER", last_updated="2024-02-01 08:00:00")
+    county.update("01-0005", assessed_value=120_000.0, last_updated="2024-02-01 08:01:00")
+    county.update("01-0007", last_updated="2024-02-01 08:02:00")  # re-saved, nothing changed
+    county.upsert([parcel("02-0001", "2024-02-02 10:00:00"), parcel("02-0002", "2024-02-02 10:00:00", acres=-1.0)])
+
+    report = json.loads(run("sync", "--source", county.url, "--yes", "--json", data_dir=data).stdout)
+
+    # Read: the five edited rows and, inside the 1-hour look-back, the watermark's own row 01-0019.
+    assert report["counts"] == {"rows_read": 6, "new": 1, "changed": 2, "unchanged": 2, "touched": 1, "deleted": 0,
+                                "rejected": 1, "flagged": 0}
 
 
 def test_without_a_terminal_it_needs_yes_or_dry_run(tmp_path: Path, county: SourceTable) -> None:
@@ -110,11 +150,21 @@ def test_demo_create_edit_and_sync(tmp_path: Path) -> None:
     first = json.loads(run("sync", "--source", f"sqlite:///{demo}", "--yes", "--json", data_dir=tmp_path / "d").stdout)
     assert first["counts"]["new"] == 500
 
-    assert run("demo", "edit", str(demo), "--changes", "20", "--seed", "4").returncode == 0
+    edited = run("demo", "edit", str(demo), "--changes", "20", "--seed", "4")
+    assert edited.returncode == 0
     second = json.loads(run("sync", "--source", f"sqlite:///{demo}", "--yes", "--json", data_dir=tmp_path / "d").stdout)
     counts = second["counts"]
     assert second["status"] == "committed"
-    assert 0 < counts["new"] + counts["changed"] <= 40 and counts["unchanged"] < 500
+    # 20 edits of a 500-parcel county: 7 transfers, 6 reassessments, 2 name corrections and 1 use-code
+    # change (changed), 2 splits (4 new children; the parents and 1 retirement are gone, which only a
+    # full refresh sees) and 1 mistake, a negative acreage (rejected). Only the edited rows and the
+    # hour of look-back before the first sync's watermark are read, not the county.
+    assert "transfers=7" in edited.stdout and "splits=2" in edited.stdout and "mistakes=1" in edited.stdout
+    with sqlite3.connect(demo) as db:
+        in_window = db.execute("SELECT count(*) FROM parcels WHERE last_updated >= datetime(?, '-1 hour')",
+                               (first["watermark_after"][:19].replace("T", " "),)).fetchone()[0]
+    assert (counts["new"], counts["changed"], counts["rejected"], counts["deleted"]) == (4, 16, 1, 0)
+    assert counts["rows_read"] == in_window and counts["unchanged"] == in_window - 21 < 10
 
 
 def test_a_source_without_timestamps_can_confirm_a_mass_delete_without_full_refresh(

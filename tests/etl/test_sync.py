@@ -17,32 +17,7 @@ from countydatasync_gui.etl.progress import Progress
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.sync import commit, discard, plan_sync
-from tests.support import SourceTable, parcel, read_table, working_fields
-
-
-def sync(folder: DataFolder, source: SourceTable, **options: object) -> sync_module.SyncResult:
-    """Plan and commit, as `countydatasync sync --yes` does."""
-    allow = bool(options.pop("allow_mass_delete", False))
-    settings = options.pop("settings", None) or source.settings()
-    return commit(plan_sync(folder, settings, **options), allow_mass_delete=allow)  # type: ignore[arg-type]
-
-
-def snapshot(folder: DataFolder) -> tuple[pd.DataFrame, pd.DataFrame, str | None, pd.DataFrame]:
-    """Everything a failed or discarded sync must leave exactly as it was."""
-    return (
-        read_table(folder.working_db, "working"),
-        read_table(folder.stats_db, "stats"),
-        load_state(folder.working_db).watermark,
-        read_table(folder.working_db, "journal", order_by="rowid"),
-    )
-
-
-def assert_unchanged(before: tuple, after: tuple) -> None:
-    for old, new in zip(before, after):
-        if isinstance(old, pd.DataFrame):
-            pd.testing.assert_frame_equal(old, new)
-        else:
-            assert old == new
+from tests.support import SourceTable, assert_unchanged, parcel, read_table, snapshot, sync, working_fields
 
 
 def expected_working(source: SourceTable) -> pd.DataFrame:
@@ -102,7 +77,7 @@ def test_incremental_sync_processes_only_what_changed(folder: DataFolder, county
     plan = plan_sync(folder, county.settings())
     assert (plan.counts.new, plan.counts.changed, plan.counts.deleted) == (1, 2, 0)
     changed = plan.rows("changed").set_index("id")
-    assert changed.loc["01-0002", "changed"] == "owner,last_updated"
+    assert changed.loc["01-0002", "changed"] == "owner"  # the new last_updated goes without saying
     assert (changed.loc["01-0002", "old_owner"], changed.loc["01-0002", "owner"]) == ("OWNER 01-0002", "NEW OWNER LLC")
     assert changed.loc["01-0003", "flags"] == "assessed value +150%"
     result = commit(plan)
@@ -133,11 +108,14 @@ def test_second_sync_without_source_changes_does_nothing(folder: DataFolder, cou
     assert load_state(folder.working_db).last_run_id == first.run_id
 
 
-def test_row_stamped_exactly_at_the_watermark_is_not_lost(folder: DataFolder, county: SourceTable) -> None:
-    sync(folder, county)  # watermark: 2024-01-10 09:00:00
+@pytest.mark.parametrize("lookback_hours", [1, 0])
+def test_row_stamped_exactly_at_the_watermark_is_not_lost(folder: DataFolder, county: SourceTable, lookback_hours: int) -> None:
+    # Without a look-back only the inclusive comparison (>=, not >) reads the row again.
+    settings = county.settings(lookback=pd.Timedelta(hours=lookback_hours).to_pytimedelta())
+    sync(folder, county, settings=settings)  # watermark: 2024-01-10 09:00:00
     county.upsert([parcel("03-0001", "2024-01-10 09:00:00", owner="SAME SECOND")])
 
-    result = sync(folder, county)
+    result = sync(folder, county, settings=settings)
 
     assert result.counts.new == 1
     assert "03-0001" in working_fields(folder)["id"].tolist()
