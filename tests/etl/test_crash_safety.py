@@ -86,3 +86,27 @@ def test_killed_sync_changes_nothing_and_the_next_sync_recovers(tmp_path: Path, 
     assert sorted(working["id"]) == sorted(read_table(source, "parcels")["id"])
     stats = read_table(folder.stats_db, "stats", order_by="use_code").set_index("use_code")["parcel_count"]
     assert stats.to_dict() == working.groupby("use_code").size().to_dict()
+
+
+def test_killed_between_the_working_and_the_stats_commit_the_stats_are_rebuilt(tmp_path: Path) -> None:
+    source = tmp_path / "county.sqlite"
+    create_demo_county(source, parcels=5_000, seed=7)
+    folder = DataFolder.resolve(tmp_path / "data")
+    _sync_in_process(folder, source)
+    stats_before = read_table(folder.stats_db, "stats")
+    edit_demo_county(source, changes=500, seed=8)
+
+    # The working database has committed (parcels, journal, watermark); the stats have not.
+    killed = subprocess.run([sys.executable, "-c", CHILD, str(folder.path), str(source), "Updating the statistics", "0"])
+
+    assert killed.returncode == -9
+    state = load_state(folder.working_db)
+    assert state.watermark is not None and state.last_run_id == 2
+    pd.testing.assert_frame_equal(read_table(folder.stats_db, "stats"), stats_before)  # one run behind
+
+    # The next sync notices the lag and rebuilds them from the working table, whatever it finds to do.
+    _sync_in_process(folder, source)
+    working = read_table(folder.working_db, "working")
+    stats = read_table(folder.stats_db, "stats", order_by="use_code").set_index("use_code")
+    assert stats["parcel_count"].to_dict() == working.groupby("use_code").size().to_dict()
+    assert stats["assessed_value"].to_dict() == working.groupby("use_code")["assessed_value"].sum().round(2).to_dict()

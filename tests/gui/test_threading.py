@@ -15,10 +15,11 @@ from tests.support import read_table
 
 TICK_MS = 20
 #: What this test guards is that the sync runs off the GUI thread: run on it, the loop would be
-#: away for the whole plan (seconds). The 100 ms target itself is a speed figure: `make bench`
-#: measures it on a million parcels (the window's longest stall) rather than a timed unit test
-#: on a shared CI machine. Measured here: 40-80 ms.
-FROZEN_MS = 1_000
+#: away for the whole plan (seconds; the test checks the plan takes several times this long).
+#: The 100 ms target itself is a speed figure: `make bench` measures it on a million parcels
+#: (the window's longest stall) rather than a timed unit test on a shared CI machine.
+#: Measured here: 40-80 ms; the limit leaves room for a loaded machine, not for a frozen window.
+FROZEN_MS = 300
 
 
 def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_folder):
@@ -48,6 +49,7 @@ def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_f
     gaps.sort()
     print(f"\n{LARGE_COUNTY:,}-parcel sync + commit: {elapsed:.1f} s, {len(gaps)} ticks; "
           f"median gap {gaps[len(gaps) // 2]} ms, 99th percentile {gaps[int(len(gaps) * .99)]} ms, worst {gaps[-1]} ms")
+    assert elapsed * 1000 > 3 * FROZEN_MS  # long enough that a sync on the GUI thread would fail below
     assert len(gaps) > elapsed * 1000 / TICK_MS * 0.5  # the timer really ran throughout
     assert gaps[-1] < FROZEN_MS, f"the window froze for {gaps[-1]} ms"
     window.browser.select_table("working")
