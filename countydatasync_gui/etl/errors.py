@@ -32,6 +32,10 @@ class DataFolderError(SyncError):
     """The data folder or one of its databases cannot be used."""
 
 
+class SchemaTooNew(DataFolderError):
+    """A database file in the data folder was written by a newer release of CountyDataSync."""
+
+
 class SourceChanged(SyncError):
     """The data folder was filled from a different source."""
 

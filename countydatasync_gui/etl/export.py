@@ -15,10 +15,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from . import schema
+from . import schema, store
 from .datafolder import DataFolder
 from .db import insert_rows_method, sqlite_engine
-from .state import ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def create_and_load_working_db(df_working: pd.DataFrame, target: Target = None) 
     updates = ", ".join(f"{c} = excluded.{c}" for c in df_working.columns if c != schema.ID)
     upsert = f"ON CONFLICT ({schema.ID}) DO UPDATE SET {updates}" if updates else f"ON CONFLICT ({schema.ID}) DO NOTHING"
     with _transaction(target, DataFolder.resolve().working_db) as (conn, name):
-        ensure_schema(conn)
+        store.migrate_working(conn)
         # if_exists='append': the table (with its primary key) is ours; pandas only inserts.
         df_working.to_sql(schema.WORKING_TABLE, conn, if_exists="append", index=False, method=insert_rows_method(upsert))
     # Inside a caller's transaction this is one chunk of many: the caller logs the total.
@@ -73,11 +72,11 @@ def create_and_load_stats_db(df_stats: pd.DataFrame, target: Target = None, *, b
     commits) is noticed and rebuilt.
     """
     with _transaction(target, DataFolder.resolve().stats_db) as (conn, name):
+        store.migrate_stats(conn)
         df_stats.to_sql(
             schema.STATS_TABLE, conn, if_exists="replace", index=False,
             dtype={"id": sa.Integer(), "parcel_count": sa.Integer()},
         )
-        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS stats_meta (built_from_run INTEGER, built_at TEXT)")
         conn.exec_driver_sql("DELETE FROM stats_meta")
         conn.exec_driver_sql(
             "INSERT INTO stats_meta VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", (built_from_run,)

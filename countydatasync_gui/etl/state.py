@@ -1,6 +1,6 @@
-"""The bookkeeping tables in working_db.sqlite: sync state, run history, change journal, rejects.
+"""Reading and writing the bookkeeping in working_db.sqlite: sync state and run history.
 
-They live in the same file as `working` on purpose: one SQLite transaction then
+The tables are defined (and upgraded) in `store`. They live in the same file as `working` on purpose: one SQLite transaction then
 covers the parcels, the watermark, the run record and the journal, so a crash
 at any point leaves all of them as they were before the commit.
 """
@@ -14,39 +14,10 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from . import schema
+from . import schema, store
 from .changeset import Counts
 from .db import sqlite_engine
 from .timeutil import from_utc_text
-
-# Every applied change with its old and new values, a column each, old beside new
-# (plain columns: a clerk can read and filter them, and copying a million of them
-# costs a third of building JSON). No index: nothing looks a parcel up by id here,
-# and one would add a random page write per change to every commit.
-_JOURNAL_DDL = f"""CREATE TABLE IF NOT EXISTS journal (
-    run_id INTEGER NOT NULL, parcel_id TEXT NOT NULL, kind TEXT NOT NULL, changed TEXT, flags TEXT,
-    {", ".join(f"old_{f} {schema.SQL_TYPES[f]}, new_{f} {schema.SQL_TYPES[f]}" for f in schema.VALUE_FIELDS)})"""
-_DDL = (
-    # Stored in parcel-id order (WITHOUT ROWID): every lookup, upsert and insert by id walks
-    # one B-tree instead of an id index and then the table (a million-parcel load: 1 s less).
-    f"CREATE TABLE IF NOT EXISTS {schema.WORKING_TABLE} ({schema.column_definitions()}) WITHOUT ROWID",
-    # A single row: where the next incremental sync starts, and when one last succeeded.
-    """CREATE TABLE IF NOT EXISTS sync_state (
-        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-        watermark TEXT, last_success_at TEXT, last_run_id INTEGER, source TEXT)""",
-    """CREATE TABLE IF NOT EXISTS runs (
-        run_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        started_at TEXT NOT NULL, finished_at TEXT, mode TEXT NOT NULL, status TEXT NOT NULL, source TEXT,
-        watermark_before TEXT, watermark_after TEXT,
-        rows_read INTEGER, new INTEGER, changed INTEGER, unchanged INTEGER, touched INTEGER,
-        deleted INTEGER, rejected INTEGER, flagged INTEGER, error TEXT)""",
-    _JOURNAL_DDL,
-    # Source rows that were not loaded, with the source's values as text and the reason.
-    f"""CREATE TABLE IF NOT EXISTS rejects (
-        run_id INTEGER NOT NULL, {", ".join(f"{f} TEXT" for f in schema.FIELDS)}, reason TEXT NOT NULL)""",
-    # Finds a bad row recorded by an earlier sync, so it is not recorded again.
-    "CREATE INDEX IF NOT EXISTS rejects_parcel ON rejects (id)",
-)
 
 #: Run statuses as stored in `runs.status`.
 COMMITTED, NOTHING_TO_DO, DISCARDED, FAILED, CANCELLED = "committed", "nothing_to_do", "discarded", "failed", "cancelled"
@@ -81,29 +52,6 @@ class RunRecord:
     watermark_after: str | None = None
     finished_at: str | None = None
     error: str | None = None
-
-
-def ensure_schema(conn: sa.Connection) -> None:
-    """Create the working table and the bookkeeping tables if they do not exist yet."""
-    _convert_json_journal(conn)
-    for statement in _DDL:
-        conn.exec_driver_sql(statement)
-    # Runs recorded before touches were counted apart have no `touched` figure (NULL: not known).
-    if "touched" not in {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(runs)")}:
-        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN touched INTEGER")
-
-
-def _convert_json_journal(conn: sa.Connection) -> None:
-    """Bring a journal of the first release (old and new values as JSON objects) to a column per field, once."""
-    if "old_values" not in {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(journal)")}:
-        return
-    conn.exec_driver_sql("ALTER TABLE journal RENAME TO journal_json")
-    conn.exec_driver_sql(_JOURNAL_DDL)
-    values = ", ".join(
-        f"json_extract(old_values, '$.{f}'), json_extract(new_values, '$.{f}')" for f in schema.VALUE_FIELDS
-    )
-    conn.exec_driver_sql(f"INSERT INTO journal SELECT run_id, parcel_id, kind, changed, flags, {values} FROM journal_json")
-    conn.exec_driver_sql("DROP TABLE journal_json")  # its parcel index goes with it
 
 
 def read_state(conn: sa.Connection) -> SyncState:
@@ -179,7 +127,7 @@ def record_unsuccessful_run(working_db: Path, run: RunRecord) -> int | None:
     engine = sqlite_engine(working_db)
     try:
         with engine.begin() as conn:
-            ensure_schema(conn)
+            store.migrate_working(conn)
             return record_run(conn, run)
     except sa.exc.SQLAlchemyError:
         return None

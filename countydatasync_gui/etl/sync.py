@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from filelock import FileLock
 
-from . import content_hash, schema, stats
+from . import content_hash, schema, stats, store
 from .changeset import ChangeStore, Counts
 from .datafolder import DataFolder
 from .db import sqlite_engine
@@ -33,7 +33,7 @@ from .settings import SyncSettings
 from .source import Source
 from .state import (
     CANCELLED, COMMITTED, DISCARDED, FAILED, NOTHING_TO_DO,
-    RunRecord, SyncState, count_parcels, ensure_schema, load_state, read_state, record_run, record_unsuccessful_run, save_state,
+    RunRecord, SyncState, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
 )
 from .timeutil import from_utc_text, now_utc, to_utc_text
 from .validate import validate_chunk
@@ -43,21 +43,6 @@ log = logging.getLogger(__name__)
 Mode = Literal["first_sync", "incremental", "full_refresh"]
 #: Rows last updated more than this after the read began are flagged: a clock or a typo to check.
 FUTURE_MARGIN = timedelta(days=1)
-# Copied inside SQLite from the attached change set: a million journal rows never pass through Python.
-_JOURNAL_COPY = f"""
-    INSERT INTO journal
-    SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.VALUE_FIELDS)}
-    FROM stage.changes WHERE rowid > :first AND rowid <= :last
-"""
-# A bad row the source still has is read and rejected again by later syncs (inside the
-# look-back, or every time without a timestamp); it is recorded once, not once per sync.
-_REJECTS_COPY = f"""
-    INSERT INTO rejects (run_id, {", ".join(schema.FIELDS)}, reason)
-    SELECT :run_id, {", ".join(schema.FIELDS)}, reason FROM stage.rejected r
-    WHERE NOT EXISTS (SELECT 1 FROM rejects known WHERE known.reason = r.reason
-                      AND {" AND ".join(f"known.{f} IS r.{f}" for f in schema.FIELDS)})
-    ORDER BY id
-"""
 
 
 @dataclass
@@ -149,11 +134,14 @@ def plan_sync(
     folder.ensure()
     lock = folder.acquire_sync_lock()
     started_at = to_utc_text(now_utc())
-    store: ChangeStore | None = None
+    staged: ChangeStore | None = None
     source = Source(settings.source)
     state = SyncState()
     mode: Mode = "full_refresh" if full_refresh else "incremental"
     try:
+        # A folder written by a newer release is refused before anything is read or written.
+        store.check_readable(folder.working_db)
+        store.check_readable(folder.stats_db)
         state = load_state(folder.working_db)
         # A crash between the working and the stats commit leaves stats one run behind: repair
         # first (a dry run only looks; the next real sync repairs them).
@@ -190,7 +178,7 @@ def plan_sync(
         progress.step("Reading parcels from the source", expected)
         for stale in folder.pending_dir.glob("changeset-*.sqlite"):
             stale.unlink()  # left by a crash; we hold the lock, so nobody else uses it
-        store = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite", settings.source.code_table)
+        staged = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite", settings.source.code_table)
         zone = settings.source.zone()
         since_text = to_utc_text(since) if since else None
         read = considered = 0
@@ -200,7 +188,7 @@ def plan_sync(
             chunk = validate_chunk(raw, zone, since_text)
             if by_content:
                 chunk.valid[content_hash.HASH_COLUMN] = content_hash.row_hashes(chunk.valid)
-            store.add(chunk.valid, chunk.rejected)
+            staged.add(chunk.valid, chunk.rejected)
             if chunk.max_timestamp and (newest is None or chunk.max_timestamp > newest):
                 newest = chunk.max_timestamp
             read += len(raw)
@@ -212,7 +200,7 @@ def plan_sync(
         progress.check_cancelled()
         progress.step("Comparing with the working table")
         future = to_utc_text(from_utc_text(read_began) + FUTURE_MARGIN)
-        counts = store.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content,
+        counts = staged.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content,
                                 future_after=future, progress=progress)
         change_set = ChangeSet(
             folder=folder, settings=settings, mode=mode, source_description=source.describe(),
@@ -222,7 +210,7 @@ def plan_sync(
             watermark_after=min(newest, read_began) if newest else None,
             # Counting a million parcels costs a scan; only a deletion needs the figure.
             counts=counts, working_rows=count_parcels(folder.working_db) if counts.deleted else 0,
-            _store=store, _lock=lock, dry_run=dry_run,
+            _store=staged, _lock=lock, dry_run=dry_run,
         )
         log.info(
             "Change set: %s new, %s changed, %s unchanged (%s of them re-saved by the county without changes), "
@@ -237,8 +225,8 @@ def plan_sync(
             )
         return change_set
     except BaseException as exc:
-        if store is not None:
-            store.close()
+        if staged is not None:
+            staged.close()
         if not dry_run:
             _record_failure(folder, started_at, mode, source, state, exc)
         lock.release()
@@ -258,7 +246,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     `allow_mass_delete`.
     """
     progress = progress or Progress()
-    store = change_set._open_store()
+    staged = change_set._open_store()
     if change_set.dry_run:
         raise ValueError("a dry-run change set cannot be committed; plan the sync again without dry_run")
     if change_set.mass_delete and not allow_mass_delete:
@@ -272,10 +260,10 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     chunk_rows = change_set.settings.chunk_rows
     # A run that changes no parcel only notes that it looked: losing that note to a power cut
     # is harmless, so it skips the disk flush (the database stays consistent either way).
-    engine = sqlite_engine(folder.working_db, attach={"stage": store.path}, durable=status != NOTHING_TO_DO)
+    engine = sqlite_engine(folder.working_db, attach={"stage": staged.path}, durable=status != NOTHING_TO_DO)
     try:
         with engine.begin() as conn:
-            ensure_schema(conn)
+            store.migrate_working(conn)  # a folder of an earlier release is brought up to date here
             before = read_state(conn)
             run_id = record_run(conn, change_set._run_record(status))
 
@@ -283,7 +271,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             progress.step("Saving new and changed parcels", counts.new + counts.changed)
             done = 0
             fields = ", ".join(schema.FIELDS)
-            for frame in store.iter_frames(f"SELECT {fields} FROM changes WHERE kind IN ('new', 'changed')", chunk_rows):
+            for frame in staged.iter_frames(f"SELECT {fields} FROM changes WHERE kind IN ('new', 'changed')", chunk_rows):
                 progress.check_cancelled()
                 create_and_load_working_db(frame, conn)
                 _log_ids("Saved", frame)
@@ -299,7 +287,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             )
 
             # -- Parcels gone from the source (full refresh only).
-            for frame in store.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
+            for frame in staged.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
                 progress.check_cancelled()
                 conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE} WHERE id = ?", [(i,) for i in frame[schema.ID]])
                 _log_ids("Deleted", frame)
@@ -315,9 +303,9 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             last_rowid = int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM stage.changes").scalar_one())
             for first in range(0, last_rowid, chunk_rows):
                 progress.check_cancelled()
-                conn.execute(sa.text(_JOURNAL_COPY), {"run_id": run_id, "first": first, "last": first + chunk_rows})
+                conn.execute(sa.text(store.JOURNAL_COPY), {"run_id": run_id, "first": first, "last": first + chunk_rows})
                 progress.advance(min(first + chunk_rows, total))
-            conn.execute(sa.text(_REJECTS_COPY), {"run_id": run_id})
+            conn.execute(sa.text(store.REJECTS_COPY), {"run_id": run_id})
 
             # -- Advance the watermark to the newest source timestamp read (source time, not our clock).
             # last_run_id names the last run that changed parcels: the stats follow it.
@@ -341,7 +329,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     if changed_parcels:
         progress.step("Updating the statistics")
         try:
-            stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, store,
+            stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, staged,
                                change_set.settings.source.code_table)
         except Exception:
             log.exception("Statistics could not be updated; they will be rebuilt at the next sync")

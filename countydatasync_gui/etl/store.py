@@ -1,0 +1,206 @@
+"""The one owner of the local databases' schemas: their tables, versions and migrations.
+
+A county's data folder is years of records, so a file written by an earlier
+release must open in this one. Each database file says which schema it holds
+in `PRAGMA user_version` (a free integer in the file's header). A schema change
+is a numbered migration below, registered in order; opening an older file for
+writing applies the ones it lacks, each with its version bump, in the caller's
+transaction, so a crash mid-upgrade leaves the file as it was. A file from a
+*newer* release is refused in plain words and never touched.
+
+The migrations spell their tables out as they were at that version, instead of
+deriving them from `schema.FIELDS`: a later field is a later migration, and an
+old migration must keep meaning what it meant when it shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from . import schema
+from .db import connect_read_only
+from .errors import DataFolderError, SchemaTooNew
+
+Migration = Callable[[sa.Connection], None]
+
+# ---------------------------------------------------------------------------
+# working_db.sqlite: parcels, sync state, run history, journal, rejects
+# ---------------------------------------------------------------------------
+_FIELD_TYPES_V1 = (
+    "id TEXT PRIMARY KEY NOT NULL, owner TEXT, use_code TEXT, acres REAL, assessed_value REAL, "
+    "last_updated TEXT, site_address TEXT, land_value REAL, improvement_value REAL"
+)
+_VALUE_FIELDS_V1 = ("owner", "use_code", "acres", "assessed_value", "last_updated", "site_address", "land_value",
+                    "improvement_value")
+_JOURNAL_V1 = (
+    "CREATE TABLE IF NOT EXISTS journal (run_id INTEGER NOT NULL, parcel_id TEXT NOT NULL, kind TEXT NOT NULL, "
+    "changed TEXT, flags TEXT, old_owner TEXT, new_owner TEXT, old_use_code TEXT, new_use_code TEXT, "
+    "old_acres REAL, new_acres REAL, old_assessed_value REAL, new_assessed_value REAL, old_last_updated TEXT, "
+    "new_last_updated TEXT, old_site_address TEXT, new_site_address TEXT, old_land_value REAL, new_land_value REAL, "
+    "old_improvement_value REAL, new_improvement_value REAL)"
+)
+
+
+def m001_tables_of_v0_1_0(conn: sa.Connection) -> None:
+    """The tables as release 0.1.0 wrote them (a folder from it has them all already)."""
+    for statement in (
+        # Stored in parcel-id order (WITHOUT ROWID): every lookup, upsert and insert by id walks
+        # one B-tree instead of an id index and then the table (a million-parcel load: 1 s less).
+        f"CREATE TABLE IF NOT EXISTS working ({_FIELD_TYPES_V1}) WITHOUT ROWID",
+        # A single row: where the next incremental sync starts, and when one last succeeded.
+        "CREATE TABLE IF NOT EXISTS sync_state (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), "
+        "watermark TEXT, last_success_at TEXT, last_run_id INTEGER, source TEXT)",
+        "CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, "
+        "finished_at TEXT, mode TEXT NOT NULL, status TEXT NOT NULL, source TEXT, watermark_before TEXT, "
+        "watermark_after TEXT, rows_read INTEGER, new INTEGER, changed INTEGER, unchanged INTEGER, deleted INTEGER, "
+        "rejected INTEGER, flagged INTEGER, error TEXT)",
+        # Every applied change, a column per field, old beside new (plain columns: a clerk can read
+        # and filter them, and copying a million costs a third of building JSON). No index: one
+        # would add a random page write per change to every commit.
+        _JOURNAL_V1,
+        # Source rows that were not loaded, with the source's values as text and the reason.
+        "CREATE TABLE IF NOT EXISTS rejects (run_id INTEGER NOT NULL, id TEXT, owner TEXT, use_code TEXT, "
+        "acres TEXT, assessed_value TEXT, last_updated TEXT, site_address TEXT, land_value TEXT, "
+        "improvement_value TEXT, reason TEXT NOT NULL)",
+        # Finds a bad row recorded by an earlier sync, so it is not recorded again.
+        "CREATE INDEX IF NOT EXISTS rejects_parcel ON rejects (id)",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+def m002_journal_as_columns(conn: sa.Connection) -> None:
+    """A journal of the first builds (old and new values as two JSON objects) becomes a column per field."""
+    if "old_values" not in _columns(conn, "journal"):
+        return
+    conn.exec_driver_sql("ALTER TABLE journal RENAME TO journal_json")
+    conn.exec_driver_sql(_JOURNAL_V1)
+    values = ", ".join(
+        f"json_extract(old_values, '$.{f}'), json_extract(new_values, '$.{f}')" for f in _VALUE_FIELDS_V1
+    )
+    conn.exec_driver_sql(f"INSERT INTO journal SELECT run_id, parcel_id, kind, changed, flags, {values} FROM journal_json")
+    conn.exec_driver_sql("DROP TABLE journal_json")  # its parcel index goes with it
+
+
+def m003_working_without_rowid(conn: sa.Connection) -> None:
+    """A working table of the first builds (a rowid table plus an id index) is rebuilt in parcel-id order.
+
+    ALTER TABLE cannot change this, so SQLite's recipe: create the new table,
+    copy, drop the old one, rename (all inside the caller's transaction).
+    """
+    found = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'working'").scalar()
+    if found is None or "WITHOUT ROWID" in found.upper():
+        return
+    conn.exec_driver_sql(f"CREATE TABLE working_new ({_FIELD_TYPES_V1}) WITHOUT ROWID")
+    conn.exec_driver_sql("INSERT INTO working_new SELECT id, " + ", ".join(_VALUE_FIELDS_V1) + " FROM working ORDER BY id")
+    conn.exec_driver_sql("DROP TABLE working")
+    conn.exec_driver_sql("ALTER TABLE working_new RENAME TO working")
+
+
+def m004_runs_count_touches(conn: sa.Connection) -> None:
+    """Runs count the rows the county re-saved without changes (`touched`; NULL for older runs: not known)."""
+    if "touched" not in _columns(conn, "runs"):
+        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN touched INTEGER")
+
+
+#: The working database's migrations, in order: the file's user_version is how many have run.
+WORKING_MIGRATIONS: tuple[Migration, ...] = (
+    m001_tables_of_v0_1_0,
+    m002_journal_as_columns,
+    m003_working_without_rowid,
+    m004_runs_count_touches,
+)
+
+# ---------------------------------------------------------------------------
+# stats_db.sqlite: figures per land-use code, rewritten whole by each commit
+# ---------------------------------------------------------------------------
+STATS_META_DDL = "CREATE TABLE IF NOT EXISTS stats_meta (built_from_run INTEGER, built_at TEXT)"
+
+
+def m001_stats_meta(conn: sa.Connection) -> None:
+    """Which run the figures reflect (the `stats` table itself is replaced whole by pandas `to_sql`)."""
+    conn.exec_driver_sql(STATS_META_DDL)
+
+
+#: The statistics database's migrations, in order.
+STATS_MIGRATIONS: tuple[Migration, ...] = (m001_stats_meta,)
+
+
+# ---------------------------------------------------------------------------
+# Applying and checking versions
+# ---------------------------------------------------------------------------
+def migrate(conn: sa.Connection, migrations: tuple[Migration, ...], name: str) -> int:
+    """Bring the database of `conn` up to date inside the caller's transaction; return how many migrations ran.
+
+    Raises `SchemaTooNew` (and changes nothing) for a file written by a newer release.
+    """
+    version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+    _refuse_newer(version, len(migrations), name)
+    for number, migration in enumerate(migrations[version:], start=version + 1):
+        migration(conn)
+        conn.exec_driver_sql(f"PRAGMA user_version = {number}")  # transactional, like the DDL
+    return len(migrations) - version
+
+
+def migrate_working(conn: sa.Connection) -> int:
+    """`migrate` for working_db.sqlite."""
+    return migrate(conn, WORKING_MIGRATIONS, schema.WORKING_DB_FILE)
+
+
+def migrate_stats(conn: sa.Connection) -> int:
+    """`migrate` for stats_db.sqlite."""
+    return migrate(conn, STATS_MIGRATIONS, schema.STATS_DB_FILE)
+
+
+def check_readable(path: Path) -> None:
+    """Raise `SchemaTooNew` if `path` was written by a newer release (reads nothing else; a missing file is fine)."""
+    if not path.exists():
+        return
+    known = len(WORKING_MIGRATIONS if path.name == schema.WORKING_DB_FILE else STATS_MIGRATIONS)
+    db = connect_read_only(path)
+    try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise DataFolderError(
+            f"{path.name} in the data folder cannot be read as a database. Restore it from a backup, "
+            "or move it away so that the next sync starts afresh.", details=f"{path}: {exc}",
+        ) from exc
+    finally:
+        db.close()
+    _refuse_newer(version, known, path.name)
+
+
+def _refuse_newer(version: int, known: int, name: str) -> None:
+    if version > known:
+        raise SchemaTooNew(
+            f"{name} in this data folder was written by a newer version of CountyDataSync. "
+            "Install that version (or newer) to use this folder; nothing was changed.",
+            details=f"{name}: schema version {version}; this version knows up to {known}",
+        )
+
+
+def _columns(conn: sa.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+
+
+# ---------------------------------------------------------------------------
+# Queries that copy a committed change set (attached as `stage`) into the journal and rejects
+# ---------------------------------------------------------------------------
+#: Copied inside SQLite: a million journal rows never pass through Python. Bound: run_id, first, last (rowids).
+JOURNAL_COPY = f"""
+    INSERT INTO journal
+    SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.VALUE_FIELDS)}
+    FROM stage.changes WHERE rowid > :first AND rowid <= :last
+"""
+#: A bad row the source still has is read and rejected again by later syncs (inside the look-back,
+#: or every time without a timestamp); it is recorded once, not once per sync. Bound: run_id.
+REJECTS_COPY = f"""
+    INSERT INTO rejects (run_id, {", ".join(schema.FIELDS)}, reason)
+    SELECT :run_id, {", ".join(schema.FIELDS)}, reason FROM stage.rejected r
+    WHERE NOT EXISTS (SELECT 1 FROM rejects known WHERE known.reason = r.reason
+                      AND {" AND ".join(f"known.{f} IS r.{f}" for f in schema.FIELDS)})
+    ORDER BY id
+"""
