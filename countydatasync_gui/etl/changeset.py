@@ -286,6 +286,11 @@ class ChangeStore:
         where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         return ("rejected" if kind == "rejected" else "changes"), where, params
 
+    def id_slice(self, kind: str, after: str, limit: int) -> list[str]:
+        """The next `limit` parcel ids of one class after `after`, in id order (the kind index's order)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM changes WHERE kind = ? AND id > ? ORDER BY id LIMIT ?", (kind, after, limit))]
+
     def iter_frames(self, sql: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
         """Run a read-only query over the change set and yield its non-empty chunks."""
         for frame in pd.read_sql_query(sql, self.db, chunksize=chunk_rows):

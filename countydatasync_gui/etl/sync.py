@@ -27,7 +27,7 @@ from .changeset import ChangeStore, Counts
 from .datafolder import DataFolder
 from .db import sqlite_engine
 from .errors import ChangeSetClosed, DataFolderBusy, MassDeleteRefused, SourceChanged, SyncCancelled, SyncError
-from .export import create_and_load_working_db
+from .export import StagedRows, create_and_load_working_db
 from .progress import Progress
 from .settings import SyncSettings
 from .source import Source
@@ -267,16 +267,27 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             before = read_state(conn)
             run_id = record_run(conn, change_set._run_record(status))
 
-            # -- New and changed parcels: upserted through the request's load function.
+            # -- New and changed parcels, through the request's load function: merged in SQL from the
+            # change set (staged with pandas to_sql), a slice of parcel ids at a time so a Cancel is
+            # seen between slices.
             progress.step("Saving new and changed parcels", counts.new + counts.changed)
             done = 0
-            fields = ", ".join(schema.FIELDS)
-            for frame in staged.iter_frames(f"SELECT {fields} FROM changes WHERE kind IN ('new', 'changed')", chunk_rows):
-                progress.check_cancelled()
-                create_and_load_working_db(frame, conn)
-                _log_ids("Saved", frame)
-                done += len(frame)
-                progress.advance(done)
+            for kind in ("new", "changed"):
+                last_id = ""
+                while True:
+                    progress.check_cancelled()
+                    ids = staged.id_slice(kind, after=last_id, limit=chunk_rows)
+                    if not ids:
+                        break
+                    create_and_load_working_db(StagedRows(
+                        f"SELECT {', '.join(schema.FIELDS)} FROM stage.changes WHERE kind = :kind "
+                        "AND id > :after AND id <= :until ORDER BY id",
+                        {"kind": kind, "after": last_id, "until": ids[-1]}, len(ids),
+                    ), conn)
+                    _log_ids("Saved", ids)
+                    last_id = ids[-1]
+                    done += len(ids)
+                    progress.advance(done)
             log.info("Loaded %s new and changed parcels into %s (%s)", f"{done:,}", schema.WORKING_TABLE,
                      folder.working_db.name)
 
@@ -290,7 +301,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             for frame in staged.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
                 progress.check_cancelled()
                 conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE} WHERE id = ?", [(i,) for i in frame[schema.ID]])
-                _log_ids("Deleted", frame)
+                _log_ids("Deleted", frame[schema.ID].tolist())
 
             # -- Content hashes (sources without a timestamp), in the same transaction as the parcels.
             content_hash.commit_hashes(conn, by_content=not change_set.settings.source.has_timestamp,
@@ -387,6 +398,6 @@ def _record_failure_of(change_set: ChangeSet, exc: BaseException) -> None:
     record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(status, message))
 
 
-def _log_ids(action: str, frame: pd.DataFrame) -> None:
+def _log_ids(action: str, ids: list[str]) -> None:
     if log.isEnabledFor(logging.DEBUG):
-        log.debug("%s parcels: %s", action, ", ".join(frame[schema.ID].astype(str)))
+        log.debug("%s parcels: %s", action, ", ".join(map(str, ids)))

@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from countydatasync_gui.etl.export import create_and_load_stats_db, create_and_load_working_db
+from countydatasync_gui.etl import schema
+from countydatasync_gui.etl.db import sqlite_engine
+from countydatasync_gui.etl.export import StagedRows, create_and_load_stats_db, create_and_load_working_db
 from tests.support import read_table
 
 
@@ -95,3 +97,21 @@ def test_stats_db_logs_file_and_row_count(tmp_path: Path, caplog: pytest.LogCapt
     with caplog.at_level(logging.INFO, logger="countydatasync_gui"):
         create_and_load_stats_db(_stats_frame(3), tmp_path / "stats_db.sqlite")
     assert "Wrote 3 land-use rows to stats (stats_db.sqlite)" in caplog.text
+
+
+def test_working_db_merges_rows_staged_in_another_sqlite_file(tmp_path: Path) -> None:
+    staged = tmp_path / "changeset.sqlite"
+    with sqlite3.connect(staged) as db:
+        _working_frame("B", "C", owner="STAGED").reindex(columns=list(schema.FIELDS)).to_sql("changes", db, index=False)
+    target = tmp_path / "working_db.sqlite"
+    create_and_load_working_db(_working_frame("A", "B"), target)
+
+    engine = sqlite_engine(target, attach={"stage": staged})
+    with engine.begin() as conn:
+        rows = StagedRows(f"SELECT {', '.join(schema.FIELDS)} FROM stage.changes WHERE id >= :first ORDER BY id",
+                          {"first": "B"}, 2)
+        assert create_and_load_working_db(rows, conn) == 2
+    engine.dispose()
+
+    working = read_table(target, "working").set_index("id")["owner"].to_dict()
+    assert working == {"A": "SMITH JOHN", "B": "STAGED", "C": "STAGED"}

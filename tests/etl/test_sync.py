@@ -246,11 +246,11 @@ def test_error_during_commit_leaves_everything_unchanged(
     real_load = sync_module.create_and_load_working_db
     calls = []
 
-    def failing_load(frame: pd.DataFrame, target: object) -> int:
-        calls.append(len(frame))
+    def failing_load(rows: sync_module.StagedRows, target: object) -> int:
+        calls.append(rows.rows)
         if len(calls) == 2:
             raise OSError("disk full (injected)")
-        return real_load(frame, target)
+        return real_load(rows, target)
 
     monkeypatch.setattr(sync_module, "create_and_load_working_db", failing_load)
     plan = plan_sync(folder, SyncSettings(county.settings().source, chunk_rows=10))
