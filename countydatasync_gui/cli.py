@@ -24,8 +24,8 @@ from .etl.logs import LOG_FILE, configure_logging
 from .etl.passwords import store_password
 from .etl.source import parse_url
 from .etl.startup import freeze_startup_objects
-from .etl.state import SUCCESSFUL, load_state, recent_runs
-from .etl.sync import ChangeSet, commit, discard, plan_sync
+from .etl.state import RunStatus, load_state, recent_runs
+from .etl.sync import ChangeSet, SyncResult, commit, discard, plan_sync
 
 log = logging.getLogger("countydatasync_gui.cli")
 
@@ -126,8 +126,7 @@ def _sync(args: argparse.Namespace) -> int:
         _print_summary(change_set)
 
     if args.dry_run:
-        result = discard(change_set)
-        return _report(args, "previewed", result.run_id, change_set)
+        return _report(args, discard(change_set), change_set, status="previewed")
     if change_set.nothing_to_do:
         result = commit(change_set)
     elif args.yes or _confirm(change_set):
@@ -139,9 +138,9 @@ def _sync(args: argparse.Namespace) -> int:
     else:
         result = discard(change_set)
     if not args.json:
-        print({"committed": "Committed.", "nothing_to_do": "Nothing changed since the last sync.",
-               "discarded": "Discarded; nothing was changed."}[result.status])
-    return _report(args, result.status, result.run_id, change_set)
+        print({RunStatus.COMMITTED: "Committed.", RunStatus.NOTHING_TO_DO: "Nothing changed since the last sync.",
+               RunStatus.DISCARDED: "Discarded; nothing was changed."}[result.status])
+    return _report(args, result, change_set)
 
 
 def _confirm(change_set: ChangeSet) -> bool:
@@ -154,13 +153,13 @@ def _confirm(change_set: ChangeSet) -> bool:
         return False
 
 
-def _report(args: argparse.Namespace, status: str, run_id: int | None, change_set: ChangeSet) -> int:
+def _report(args: argparse.Namespace, result: SyncResult, change_set: ChangeSet, status: str | None = None) -> int:
+    """Print the JSON report of a sync if asked for; `status` overrides the result's (a dry run: "previewed")."""
     if args.json:
         print(json.dumps({
-            "status": status, "run_id": run_id, "mode": change_set.mode, "source": change_set.source_description,
-            "counts": change_set.counts.as_dict(),
-            "watermark_before": change_set.state_before.watermark,
-            "watermark_after": change_set.watermark_after if status in SUCCESSFUL else change_set.state_before.watermark,
+            "status": status or result.status, "run_id": result.run_id, "mode": change_set.mode,
+            "source": change_set.source_description, "counts": result.counts.as_dict(),
+            "watermark_before": result.watermark_before, "watermark_after": result.watermark_after,
         }))
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
@@ -21,26 +22,39 @@ from .settings import Thresholds
 from .use_codes import DEFAULT_CODE_TABLE, known_codes
 
 MMAP_BYTES = 1 << 30
-#: The classes a clerk can look at in the review.
-KINDS = ("new", "changed", "deleted", "rejected", "flagged")
+
+
+class ReviewClass(StrEnum):
+    """The classes a clerk can look at in the review: each change kind, the rejected rows, the flagged changes."""
+
+    NEW = schema.ChangeKind.NEW.value
+    CHANGED = schema.ChangeKind.CHANGED.value
+    DELETED = schema.ChangeKind.DELETED.value
+    REJECTED = "rejected"
+    FLAGGED = "flagged"
+
+
+#: The review's classes, in the order the review offers them.
+KINDS = tuple(ReviewClass)
+_NEW, _CHANGED, _DELETED = (kind.sql for kind in schema.ChangeKind)
 
 _OLD = [f"old_{f}" for f in schema.FIELDS]
 _RAW_COLUMNS = ", ".join(f"{f} TEXT" for f in schema.FIELDS)
 # Why a new or changed parcel deserves a second look (NULL: nothing to say); it is still
 # committed if the clerk agrees. Written over a change row's columns (`x`, `old_x`, `kind`).
-_FLAGS = """nullif(rtrim(
-    CASE WHEN kind = 'changed' AND old_assessed_value > 0
+_FLAGS = f"""nullif(rtrim(
+    CASE WHEN kind = {_CHANGED} AND old_assessed_value > 0
           AND abs(assessed_value - old_assessed_value) > :value * old_assessed_value
          THEN printf('assessed value %+d%%; ', round(100.0 * (assessed_value - old_assessed_value) / old_assessed_value))
          ELSE '' END ||
-    CASE WHEN kind = 'changed' AND old_acres > 0 AND abs(acres - old_acres) > :acres * old_acres
+    CASE WHEN kind = {_CHANGED} AND old_acres > 0 AND abs(acres - old_acres) > :acres * old_acres
          THEN printf('acreage %+d%%; ', round(100.0 * (acres - old_acres) / old_acres)) ELSE '' END ||
     CASE WHEN use_code IS NOT NULL AND use_code IS NOT old_use_code
           AND use_code NOT IN (SELECT code FROM known_use_codes)
          THEN 'unknown land-use code ' || use_code || '; ' ELSE '' END ||
-    CASE WHEN use_code IS NULL AND (kind = 'new' OR old_use_code IS NOT NULL)
+    CASE WHEN use_code IS NULL AND (kind = {_NEW} OR old_use_code IS NOT NULL)
          THEN 'land-use code is blank; ' ELSE '' END ||
-    CASE WHEN owner IS NULL AND (kind = 'new' OR old_owner IS NOT NULL)
+    CASE WHEN owner IS NULL AND (kind = {_NEW} OR old_owner IS NOT NULL)
          THEN 'owner is blank; ' ELSE '' END ||
     CASE WHEN last_updated > :future
          THEN 'last updated ' || substr(last_updated, 1, 10)
@@ -163,8 +177,8 @@ class ChangeStore:
         self._store_changes(source, thresholds, full_refresh or by_content, skip_same_hash, future_after)
         self._store_touches(source, by_content)
         counts = self._scalars(
-            "SELECT count(*) FILTER (WHERE kind = 'new'), count(*) FILTER (WHERE kind = 'changed'),"
-            " count(*) FILTER (WHERE kind = 'deleted'), count(*) FILTER (WHERE flags IS NOT NULL) FROM changes"
+            f"SELECT count(*) FILTER (WHERE kind = {_NEW}), count(*) FILTER (WHERE kind = {_CHANGED}),"
+            f" count(*) FILTER (WHERE kind = {_DELETED}), count(*) FILTER (WHERE flags IS NOT NULL) FROM changes"
         )
         incoming = self._scalar("SELECT count(*) FROM incoming")
         return Counts(
@@ -215,7 +229,7 @@ class ChangeStore:
             INSERT INTO changes
             SELECT *, {_FLAGS} FROM (
                 SELECT {", ".join(f"i.{f}" for f in schema.FIELDS)}, {", ".join(f"w.{f} AS old_{f}" for f in schema.FIELDS)},
-                       CASE WHEN w.id IS NULL THEN 'new' ELSE 'changed' END AS kind,
+                       CASE WHEN w.id IS NULL THEN {_NEW} ELSE {_CHANGED} END AS kind,
                        CASE WHEN w.id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END AS changed
                 FROM incoming i LEFT JOIN {working} w ON w.id = i.id
                 WHERE {same_hash} (w.id IS NULL OR {differs})
@@ -230,7 +244,7 @@ class ChangeStore:
             self.db.execute(
                 f"""
                 INSERT INTO changes ({", ".join(_OLD)}, id, kind)
-                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, 'deleted' FROM {working} w
+                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, {_DELETED} FROM {working} w
                 WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.id = w.id)
                   AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.id = w.id)
                 """

@@ -91,7 +91,8 @@ def save_hashes(conn: sa.Connection) -> None:
 
 def forget_hashes(conn: sa.Connection) -> None:
     """Drop the hashes of the parcels this commit deletes."""
-    conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id IN (SELECT id FROM stage.changes WHERE kind = 'deleted')")
+    deleted = schema.ChangeKind.DELETED.sql
+    conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id IN (SELECT id FROM stage.changes WHERE kind = {deleted})")
 
 
 def drop_hashes(conn: sa.Connection) -> None:

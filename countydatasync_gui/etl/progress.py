@@ -1,6 +1,6 @@
 """How the engine reports progress and learns about cancellation, without knowing who listens.
 
-The engine calls `progress.step(...)` / `progress.advance(...)` and
+The engine calls `progress.step(Step...)` / `progress.advance(...)` and
 `progress.check_cancelled()` between chunks. The CLI uses the silent default;
 the desktop app's worker subclasses it and turns the calls into Qt signals.
 """
@@ -8,8 +8,26 @@ the desktop app's worker subclasses it and turns the calls into Qt signals.
 from __future__ import annotations
 
 import threading
+from enum import Enum
 
 from .errors import SyncCancelled
+
+
+class Step(Enum):
+    """The steps of a sync, in order. A step's identity is the member; `label` is only its wording on screen."""
+
+    OPEN_SOURCE = "Opening the source"
+    COUNT = "Counting parcels to read"
+    READ = "Reading parcels from the source"
+    COMPARE = "Comparing with the working table"
+    SAVE_PARCELS = "Saving new and changed parcels"
+    JOURNAL = "Recording the change journal"
+    STATISTICS = "Updating the statistics"
+
+    @property
+    def label(self) -> str:
+        """What the clerk reads while the step runs."""
+        return self.value
 
 
 class Progress:
@@ -34,8 +52,8 @@ class Progress:
         if self._cancel.is_set():
             raise SyncCancelled()
 
-    def step(self, name: str, total: int | None = None) -> None:
-        """A new step begins (`name` is shown to the user; `total` is the expected row count if known)."""
+    def step(self, step: Step, total: int | None = None) -> None:
+        """A new step begins (`step.label` is shown to the user; `total` is the expected row count if known)."""
 
     def advance(self, done: int) -> None:
         """`done` rows of the current step are finished so far."""

@@ -6,6 +6,8 @@ for real county schemas only has to translate a source's names into these.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 # Parcel id: always text, so dashes and leading zeros survive ("01-0042").
 ID = "id"
 LAST_UPDATED = "last_updated"
@@ -60,3 +62,16 @@ def column_definitions(*, primary_key: bool = True, prefix: str = "") -> str:
     if primary_key:
         types[ID] = "TEXT PRIMARY KEY NOT NULL"
     return ", ".join(f"{prefix}{name} {types[name]}" for name in FIELDS)
+
+
+class ChangeKind(StrEnum):
+    """What an applied change does to a parcel, as stored in `changes.kind` and `journal.kind`."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    DELETED = "deleted"
+
+    @property
+    def sql(self) -> str:
+        """The kind as an SQL text literal, for queries that compare the stored column."""
+        return f"'{self.value}'"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
@@ -19,9 +20,23 @@ from .changeset import Counts
 from .db import sqlite_engine
 from .timeutil import from_utc_text
 
-#: Run statuses as stored in `runs.status`.
-COMMITTED, NOTHING_TO_DO, DISCARDED, FAILED, CANCELLED = "committed", "nothing_to_do", "discarded", "failed", "cancelled"
-SUCCESSFUL = (COMMITTED, NOTHING_TO_DO)
+class RunStatus(StrEnum):
+    """How a run ended, as stored in `runs.status` (a str, so it reads and compares as the stored text)."""
+
+    COMMITTED = "committed"
+    NOTHING_TO_DO = "nothing_to_do"
+    DISCARDED = "discarded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def successful(self) -> bool:
+        """True for the statuses that count as a successful sync (the watermark moved or was confirmed)."""
+        return self in SUCCESSFUL
+
+
+#: Statuses of successful syncs.
+SUCCESSFUL = (RunStatus.COMMITTED, RunStatus.NOTHING_TO_DO)
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,7 @@ class RunRecord:
 
     started_at: str
     mode: str
-    status: str
+    status: RunStatus
     source: str
     counts: Counts
     watermark_before: str | None = None

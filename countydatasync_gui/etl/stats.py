@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import schema
+from .schema import ChangeKind
 from .changeset import ChangeStore
 from .db import connect_read_only, sqlite_engine
 from .export import STATS_COLUMNS, create_and_load_stats_db
@@ -45,13 +46,13 @@ def deltas(store: ChangeStore) -> pd.DataFrame:
     # NOT INDEXED: the table holds only this change set, and reading it in storage order
     # visits each page once where the kind index would jump between them (half the time).
     return pd.read_sql_query(
-        """
+        f"""
         SELECT use_code, sum(n) AS parcel_count, total(a) AS acres, total(v) AS assessed_value FROM (
             SELECT use_code, 1 AS n, acres AS a, assessed_value AS v
-                FROM changes NOT INDEXED WHERE kind IN ('new', 'changed')
+                FROM changes NOT INDEXED WHERE kind IN ({ChangeKind.NEW.sql}, {ChangeKind.CHANGED.sql})
             UNION ALL
             SELECT old_use_code, -1, -old_acres, -old_assessed_value
-                FROM changes NOT INDEXED WHERE kind IN ('changed', 'deleted')
+                FROM changes NOT INDEXED WHERE kind IN ({ChangeKind.CHANGED.sql}, {ChangeKind.DELETED.sql})
         ) GROUP BY use_code
         """,
         store.db,

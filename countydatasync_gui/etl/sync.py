@@ -28,12 +28,12 @@ from .datafolder import DataFolder
 from .db import sqlite_engine
 from .errors import ChangeSetClosed, DataFolderBusy, MassDeleteRefused, SourceChanged, SyncCancelled, SyncError
 from .export import StagedRows, create_and_load_working_db
-from .progress import Progress
+from .progress import Progress, Step
+from .schema import ChangeKind
 from .settings import SyncSettings
 from .source import Source
 from .state import (
-    CANCELLED, COMMITTED, DISCARDED, FAILED, NOTHING_TO_DO,
-    RunRecord, SyncState, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
+    RunRecord, RunStatus, SyncState, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
 )
 from .timeutil import from_utc_text, now_utc, to_utc_text
 from .validate import validate_chunk
@@ -95,11 +95,11 @@ class ChangeSet:
             self._store.close()
             self._lock.release()
 
-    def _run_record(self, status: str, error: str | None = None) -> RunRecord:
+    def _run_record(self, status: RunStatus, error: str | None = None) -> RunRecord:
         return RunRecord(
             started_at=self.started_at, finished_at=to_utc_text(now_utc()), mode=self.mode, status=status,
             source=self.source_description, counts=self.counts, watermark_before=self.state_before.watermark,
-            watermark_after=self.watermark_after if status in (COMMITTED, NOTHING_TO_DO) else None, error=error,
+            watermark_after=self.watermark_after if status.successful else None, error=error,
         )
 
 
@@ -107,7 +107,7 @@ class ChangeSet:
 class SyncResult:
     """What a commit or discard did."""
 
-    status: str
+    status: RunStatus
     run_id: int | None
     counts: Counts
     watermark_before: str | None
@@ -173,9 +173,9 @@ def plan_sync(
                      to_utc_text(since) if since else "the beginning")
 
         # -- Extract and validate, chunk by chunk: memory stays at one chunk.
-        progress.step("Counting parcels to read")
+        progress.step(Step.COUNT)
         expected = source.count(since)
-        progress.step("Reading parcels from the source", expected)
+        progress.step(Step.READ, expected)
         for stale in folder.pending_dir.glob("changeset-*.sqlite"):
             stale.unlink()  # left by a crash; we hold the lock, so nobody else uses it
         staged = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite", settings.source.code_table)
@@ -198,7 +198,7 @@ def plan_sync(
 
         # -- Classify against the working table.
         progress.check_cancelled()
-        progress.step("Comparing with the working table")
+        progress.step(Step.COMPARE)
         future = to_utc_text(from_utc_text(read_began) + FUTURE_MARGIN)
         counts = staged.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content,
                                 future_after=future, progress=progress)
@@ -256,11 +256,11 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             "(--allow-mass-delete on the command line)."
         )
     folder, counts = change_set.folder, change_set.counts
-    status = NOTHING_TO_DO if change_set.nothing_to_do else COMMITTED
+    status = RunStatus.NOTHING_TO_DO if change_set.nothing_to_do else RunStatus.COMMITTED
     chunk_rows = change_set.settings.chunk_rows
     # A run that changes no parcel only notes that it looked: losing that note to a power cut
     # is harmless, so it skips the disk flush (the database stays consistent either way).
-    engine = sqlite_engine(folder.working_db, attach={"stage": staged.path}, durable=status != NOTHING_TO_DO)
+    engine = sqlite_engine(folder.working_db, attach={"stage": staged.path}, durable=status is RunStatus.COMMITTED)
     try:
         with engine.begin() as conn:
             store.migrate_working(conn)  # a folder of an earlier release is brought up to date here
@@ -270,9 +270,9 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             # -- New and changed parcels, through the request's load function: merged in SQL from the
             # change set (staged with pandas to_sql), a slice of parcel ids at a time so a Cancel is
             # seen between slices.
-            progress.step("Saving new and changed parcels", counts.new + counts.changed)
+            progress.step(Step.SAVE_PARCELS, counts.new + counts.changed)
             done = 0
-            for kind in ("new", "changed"):
+            for kind in (ChangeKind.NEW, ChangeKind.CHANGED):
                 last_id = ""
                 while True:
                     progress.check_cancelled()
@@ -298,7 +298,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             )
 
             # -- Parcels gone from the source (full refresh only).
-            for frame in staged.iter_frames("SELECT id FROM changes WHERE kind = 'deleted'", chunk_rows):
+            for frame in staged.iter_frames(f"SELECT id FROM changes WHERE kind = {ChangeKind.DELETED.sql}", chunk_rows):
                 progress.check_cancelled()
                 conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE} WHERE id = ?", [(i,) for i in frame[schema.ID]])
                 _log_ids("Deleted", frame[schema.ID].tolist())
@@ -310,7 +310,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             # -- The journal of every applied change, and the rejected rows.
             # Copied in rowid slices so a Cancel is still seen between slices.
             total = counts.to_apply
-            progress.step("Recording the change journal", total)
+            progress.step(Step.JOURNAL, total)
             last_rowid = int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM stage.changes").scalar_one())
             for first in range(0, last_rowid, chunk_rows):
                 progress.check_cancelled()
@@ -338,7 +338,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
 
     # -- Statistics follow in their own file; if this step fails they are rebuilt on the next sync.
     if changed_parcels:
-        progress.step("Updating the statistics")
+        progress.step(Step.STATISTICS)
         try:
             stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, staged,
                                change_set.settings.source.code_table)
@@ -356,10 +356,10 @@ def discard(change_set: ChangeSet) -> SyncResult:
     change_set._open_store()
     run_id = None
     if not change_set.dry_run:
-        run_id = record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(DISCARDED))
+        run_id = record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(RunStatus.DISCARDED))
     change_set._close()
     log.info("Change set discarded; nothing was changed")
-    return SyncResult(DISCARDED, run_id, change_set.counts, change_set.state_before.watermark, change_set.state_before.watermark)
+    return SyncResult(RunStatus.DISCARDED, run_id, change_set.counts, change_set.state_before.watermark, change_set.state_before.watermark)
 
 
 # ---------------------------------------------------------------------------
@@ -375,8 +375,8 @@ def _clamped_watermark(watermark: str | None, now: str) -> str | None:
     return now
 
 
-def _describe_failure(exc: BaseException) -> tuple[str, str]:
-    status = CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else FAILED
+def _describe_failure(exc: BaseException) -> tuple[RunStatus, str]:
+    status = RunStatus.CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else RunStatus.FAILED
     message = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
     return status, message
 
@@ -385,7 +385,7 @@ def _record_failure(folder: DataFolder, started_at: str, mode: str, source: Sour
     if isinstance(exc, DataFolderBusy):
         return  # the other sync owns the folder; it will write the history
     status, message = _describe_failure(exc)
-    log.log(logging.INFO if status == CANCELLED else logging.ERROR, "Sync %s: %s", status, message)
+    log.log(logging.INFO if status is RunStatus.CANCELLED else logging.ERROR, "Sync %s: %s", status, message)
     record_unsuccessful_run(folder.working_db, RunRecord(
         started_at=started_at, finished_at=to_utc_text(now_utc()), mode=mode, status=status,
         source=source.describe(), counts=Counts(), watermark_before=state.watermark, error=message,
@@ -394,7 +394,8 @@ def _record_failure(folder: DataFolder, started_at: str, mode: str, source: Sour
 
 def _record_failure_of(change_set: ChangeSet, exc: BaseException) -> None:
     status, message = _describe_failure(exc)
-    log.log(logging.INFO if status == CANCELLED else logging.ERROR, "Commit %s, nothing was changed: %s", status, message)
+    log.log(logging.INFO if status is RunStatus.CANCELLED else logging.ERROR, "Commit %s, nothing was changed: %s",
+            status, message)
     record_unsuccessful_run(change_set.folder.working_db, change_set._run_record(status, message))
 
 

@@ -19,7 +19,7 @@ from ..etl.config import load_settings
 from ..etl.datafolder import DataFolder
 from ..etl.errors import SourceSchemaError, SourceUnavailable, SyncCancelled, SyncError
 from ..etl.logs import LOG_FILE
-from ..etl.progress import Progress
+from ..etl.progress import Progress, Step
 from ..etl.sync import ChangeSet, commit, plan_sync
 
 log = logging.getLogger("countydatasync_gui.gui")
@@ -61,10 +61,10 @@ class QtProgress(Progress):
         self._step = ""
         self._total = 0
 
-    def step(self, name: str, total: int | None = None) -> None:
-        self._step, self._total = name, total or 0
+    def step(self, step: Step, total: int | None = None) -> None:
+        self._step, self._total = step.label, total or 0
         if self.worker is not None:
-            self.worker.progress.emit(name, 0, self._total)
+            self.worker.progress.emit(self._step, 0, self._total)
 
     def advance(self, done: int) -> None:
         if self.worker is not None:
@@ -85,7 +85,7 @@ class SyncWorker(QObject):
         """Load the settings (creating the demo county on first use) and plan a sync."""
         progress.worker = self
         try:
-            progress.step("Opening the source")
+            progress.step(Step.OPEN_SOURCE)
             # The password typed this session is the last resort, after the keyring and the environment.
             prompt = (lambda _question: request.password) if request.password else None
             settings = load_settings(request.folder, source_url=request.source_url, table=request.table, prompt=prompt)

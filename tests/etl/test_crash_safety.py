@@ -12,6 +12,7 @@ import pytest
 
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county
+from countydatasync_gui.etl.progress import Step
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.sync import commit, plan_sync
@@ -33,8 +34,8 @@ CHILD = textwrap.dedent(
     class PowerCut(Progress):
         current = None
         seen = 0
-        def step(self, name, total=None):
-            self.current, self.seen = name, 0
+        def step(self, step, total=None):
+            self.current, self.seen = step.name, 0
             self._maybe_die()
         def advance(self, done):
             self.seen += 1
@@ -58,12 +59,12 @@ def _sync_in_process(folder: DataFolder, source: Path, full_refresh: bool = Fals
 @pytest.mark.parametrize(
     ("step", "reports"),
     [
-        ("Reading parcels from the source", 2),  # planning: only the scratch file is written
-        ("Saving new and changed parcels", 2),  # half-way through upserting the working table
-        ("Recording the change journal", 1),  # parcels written, journal and watermark not yet
+        (Step.READ, 2),  # planning: only the scratch file is written
+        (Step.SAVE_PARCELS, 2),  # half-way through upserting the working table
+        (Step.JOURNAL, 1),  # parcels written, journal and watermark not yet
     ],
 )
-def test_killed_sync_changes_nothing_and_the_next_sync_recovers(tmp_path: Path, step: str, reports: int) -> None:
+def test_killed_sync_changes_nothing_and_the_next_sync_recovers(tmp_path: Path, step: Step, reports: int) -> None:
     source = tmp_path / "county.sqlite"
     create_demo_county(source, parcels=20_000, seed=5)
     folder = DataFolder.resolve(tmp_path / "data")
@@ -73,7 +74,7 @@ def test_killed_sync_changes_nothing_and_the_next_sync_recovers(tmp_path: Path, 
     state_before = load_state(folder.working_db)
     edit_demo_county(source, changes=3_000, seed=6)
 
-    killed = subprocess.run([sys.executable, "-c", CHILD, str(folder.path), str(source), step, str(reports)])
+    killed = subprocess.run([sys.executable, "-c", CHILD, str(folder.path), str(source), step.name, str(reports)])
 
     assert killed.returncode == -9  # it really died at that point
     pd.testing.assert_frame_equal(read_table(folder.working_db, "working"), before)
@@ -97,7 +98,7 @@ def test_killed_between_the_working_and_the_stats_commit_the_stats_are_rebuilt(t
     edit_demo_county(source, changes=500, seed=8)
 
     # The working database has committed (parcels, journal, watermark); the stats have not.
-    killed = subprocess.run([sys.executable, "-c", CHILD, str(folder.path), str(source), "Updating the statistics", "0"])
+    killed = subprocess.run([sys.executable, "-c", CHILD, str(folder.path), str(source), Step.STATISTICS.name, "0"])
 
     assert killed.returncode == -9
     state = load_state(folder.working_db)

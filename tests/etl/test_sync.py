@@ -13,7 +13,7 @@ from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import (
     DataFolderBusy, MassDeleteRefused, SourceChanged, SourceSchemaError, SourceUnavailable, SyncCancelled,
 )
-from countydatasync_gui.etl.progress import Progress
+from countydatasync_gui.etl.progress import Progress, Step
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.sync import commit, discard, plan_sync
@@ -368,8 +368,8 @@ def test_cancel_while_comparing_interrupts_the_sql(folder: DataFolder, county: S
     before = snapshot(folder)
 
     class CancelWhileComparing(Progress):
-        def step(self, name: str, total: int | None = None) -> None:
-            if name == "Comparing with the working table":
+        def step(self, step: Step, total: int | None = None) -> None:
+            if step is Step.COMPARE:
                 self.cancel()  # no chunk boundary follows: only SQLite's progress handler can see it
 
     with pytest.raises(SyncCancelled):
