@@ -19,13 +19,14 @@ from .etl import schema
 from .etl.config import config_path, effective_settings, load_settings
 from .etl.datafolder import DataFolder
 from .etl.demo import create_demo_county, edit_demo_county
-from .etl.errors import MassDeleteRefused, SyncError
+from .etl.errors import SyncError
 from .etl.logs import LOG_FILE, configure_logging
 from .etl.passwords import store_password
 from .etl.source import parse_url
 from .etl.startup import freeze_startup_objects
 from .etl.state import RunStatus, load_state, recent_runs
-from .etl.sync import ChangeSet, SyncResult, commit, discard, plan_sync
+from .etl.session import SyncSession
+from .etl.sync import ChangeSet, SyncResult
 
 log = logging.getLogger("countydatasync_gui.cli")
 
@@ -120,30 +121,24 @@ def _sync(args: argparse.Namespace) -> int:
     settings = load_settings(folder, source_url=args.source, table=args.table, config_file=args.config,
                              preset=args.preset, prompt=prompt)
     freeze_startup_objects()
-    # A dry run is a look, not a run: it leaves the databases and the history as they were.
-    change_set = plan_sync(folder, settings, full_refresh=args.full_refresh, dry_run=args.dry_run)
-    if not args.json:
-        _print_summary(change_set)
+    session = SyncSession(folder, settings)
+    show = None if args.json else _print_summary
 
     if args.dry_run:
-        return _report(args, discard(change_set), change_set, status="previewed")
-    if change_set.nothing_to_do:
-        result = commit(change_set)
-    elif args.yes or _confirm(change_set):
-        try:
-            result = commit(change_set, allow_mass_delete=args.allow_mass_delete)
-        except MassDeleteRefused:
-            discard(change_set)
-            raise
-    else:
-        result = discard(change_set)
+        # A dry run is a look, not a run: it leaves the databases and the history as they were.
+        change_set = session.plan(full_refresh=args.full_refresh, dry_run=True)
+        if show:
+            show(change_set)
+        return _report(args, session.discard(), change_set, status="previewed")
+    result = session.run(full_refresh=args.full_refresh, allow_mass_delete=args.allow_mass_delete,
+                         confirm=lambda change_set: args.yes or _ask(change_set), on_planned=show)
     if not args.json:
         print({RunStatus.COMMITTED: "Committed.", RunStatus.NOTHING_TO_DO: "Nothing changed since the last sync.",
                RunStatus.DISCARDED: "Discarded; nothing was changed."}[result.status])
-    return _report(args, result, change_set)
+    return _report(args, result, session.change_set)
 
 
-def _confirm(change_set: ChangeSet) -> bool:
+def _ask(change_set: ChangeSet) -> bool:
     prompt = "Commit these changes"
     if change_set.mass_delete:
         prompt += f" INCLUDING {change_set.counts.deleted:,} DELETIONS"

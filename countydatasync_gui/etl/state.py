@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from . import schema, store
 from .changeset import Counts
-from .db import sqlite_engine
+from .db import connect_read_only, sqlite_engine
 from .timeutil import from_utc_text
 
 class RunStatus(StrEnum):
@@ -162,3 +162,19 @@ def recent_runs(working_db: Path, limit: int = 20) -> pd.DataFrame:
             return pd.read_sql_query(sa.text("SELECT * FROM runs ORDER BY run_id DESC LIMIT :n"), conn, params={"n": limit})
     finally:
         engine.dispose()
+
+
+def run_marks(working_db: Path) -> tuple[int | None, set[int]]:
+    """The last successful run and the failed runs (for the history's colours); (None, set()) before any run."""
+    if not working_db.exists():
+        return None, set()
+    db = connect_read_only(working_db)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
+            return None, set()
+        marks = ", ".join("?" for _ in SUCCESSFUL)
+        last = db.execute(f"SELECT max(run_id) FROM runs WHERE status IN ({marks})", SUCCESSFUL).fetchone()[0]
+        failed = {r[0] for r in db.execute("SELECT run_id FROM runs WHERE status = ?", (RunStatus.FAILED,))}
+        return last, failed
+    finally:
+        db.close()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from . import schema
 from .schema import ChangeKind
 from .changeset import ChangeStore
-from .db import connect_read_only, sqlite_engine
+from .db import BUSY_TIMEOUT_MS, connect_read_only, sqlite_engine
 from .export import STATS_COLUMNS, create_and_load_stats_db
 from .state import SyncState, load_state
 from .use_codes import DEFAULT_CODE_TABLE, UNKNOWN_GROUP, use_code_table
@@ -135,3 +135,20 @@ def _finish(totals: pd.DataFrame, code_table: str = DEFAULT_CODE_TABLE) -> pd.Da
     result = result.sort_values("use_code", na_position="last").reset_index(drop=True)
     result["id"] = range(1, len(result) + 1)
     return result[list(STATS_COLUMNS)]
+
+
+def group_totals(stats_db: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[tuple[str, int, float]]:
+    """(land-use group, parcels, assessed value) per group, largest group first; [] if there are no stats yet."""
+    if not stats_db.exists():
+        return []
+    db = connect_read_only(stats_db, busy_timeout_ms=busy_timeout_ms)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (schema.STATS_TABLE,)).fetchone():
+            return []
+        rows = db.execute(
+            f"SELECT coalesce(use_group, ?), sum(parcel_count), total(assessed_value) "
+            f"FROM {schema.STATS_TABLE} GROUP BY 1 ORDER BY 2 DESC, 1", (UNKNOWN_GROUP,)
+        ).fetchall()
+    finally:
+        db.close()
+    return [(str(g), int(n or 0), float(v or 0)) for g, n, v in rows]

@@ -1,0 +1,158 @@
+"""The one door into the engine: the object the command line and the desktop app drive.
+
+    session = SyncSession(folder, settings)
+    change_set = session.plan()             # reads the source, stages the changes: Phase.PLANNED
+    session.next_step(change_set)           # what the rules ask: record the check, review, or confirm deletions
+    result = session.commit()               # or session.discard(): Phase.COMMITTED / DISCARDED
+
+A session owns one data folder, its settings and at most one change set under
+review, and knows the states of a sync and the rules between them, so neither
+front end decides workflow on its own. It also answers the screens' questions
+(history, statistics, the settings in force, a connection test). It never
+imports Qt: the desktop app runs its calls on a background thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import pandas as pd
+
+from . import stats
+from .config import effective_settings
+from .connection_check import ConnectionReport, test_connection
+from .datafolder import DataFolder
+from .errors import ChangeSetClosed, SyncCancelled
+from .progress import Progress
+from .settings import SourceSettings, SyncSettings
+from .state import SyncState, load_state, recent_runs, run_marks
+from .sync import ChangeSet, SyncResult, commit, discard, plan_sync
+
+
+class Phase(Enum):
+    """Where a session's sync stands: idle -> planned -> committed | discarded | failed | cancelled."""
+
+    IDLE = "idle"
+    PLANNED = "planned"
+    COMMITTED = "committed"
+    DISCARDED = "discarded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class NextStep(Enum):
+    """What the rules ask for once a sync is planned."""
+
+    #: Nothing to review: commit at once, which records the check (and applies touches).
+    RECORD_CHECK = "record_check"
+    #: Show the changes and wait for the clerk's Commit or Discard.
+    REVIEW = "review"
+    #: As REVIEW, but Commit needs an explicit confirmation of the deletions.
+    CONFIRM_MASS_DELETE = "confirm_mass_delete"
+
+
+@dataclass
+class SyncSession:
+    """A data folder with its settings and the sync currently planned in it (if any)."""
+
+    folder: DataFolder
+    settings: SyncSettings
+    change_set: ChangeSet | None = None
+    phase: Phase = Phase.IDLE
+
+    # -- the sync's states ------------------------------------------------------
+    def plan(self, *, full_refresh: bool = False, dry_run: bool = False, progress: Progress | None = None) -> ChangeSet:
+        """Plan a sync (see `sync.plan_sync`); the change set stays open in the session until commit or discard."""
+        if self.change_set is not None and not self.change_set.closed:
+            raise ChangeSetClosed("A review is already open in this window. Commit or discard it first.")
+        try:
+            self.change_set = plan_sync(self.folder, self.settings, full_refresh=full_refresh, dry_run=dry_run,
+                                        progress=progress)
+        except BaseException as exc:
+            self.phase = Phase.CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else Phase.FAILED
+            raise
+        self.phase = Phase.PLANNED
+        return self.change_set
+
+    @staticmethod
+    def next_step(change_set: ChangeSet) -> NextStep:
+        """The rule after planning: nothing to do is recorded at once; a mass delete needs a confirmation."""
+        if change_set.nothing_to_do and not change_set.dry_run:
+            return NextStep.RECORD_CHECK
+        return NextStep.CONFIRM_MASS_DELETE if change_set.mass_delete else NextStep.REVIEW
+
+    def commit(self, *, allow_mass_delete: bool = False, progress: Progress | None = None) -> SyncResult:
+        """Commit the planned change set (see `sync.commit`); a refused mass delete keeps it open."""
+        change_set = self._planned()
+        try:
+            result = commit(change_set, allow_mass_delete=allow_mass_delete, progress=progress)
+        except BaseException as exc:
+            if change_set.closed:  # the commit failed or was cancelled, and said so in the history
+                self.phase = Phase.CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else Phase.FAILED
+            raise
+        self.phase = Phase.COMMITTED
+        return result
+
+    def discard(self) -> SyncResult:
+        """Throw the planned change set away (see `sync.discard`)."""
+        result = discard(self._planned())
+        self.phase = Phase.DISCARDED
+        return result
+
+    def run(self, *, full_refresh: bool = False, allow_mass_delete: bool = False,
+            confirm: Callable[[ChangeSet], bool], on_planned: Callable[[ChangeSet], None] | None = None,
+            progress: Progress | None = None) -> SyncResult:
+        """Plan and follow the rules in one call (the command line's `sync`).
+
+        `on_planned(change_set)` sees the plan first (to print it). Nothing to
+        do is recorded at once; otherwise `confirm(change_set)` decides between
+        commit and discard (a terminal asks, `--yes` answers yes). A mass delete
+        without `allow_mass_delete` is refused and discarded.
+        """
+        change_set = self.plan(full_refresh=full_refresh, progress=progress)
+        if on_planned is not None:
+            on_planned(change_set)
+        if self.next_step(change_set) is NextStep.RECORD_CHECK:
+            return self.commit(progress=progress)
+        if not confirm(change_set):
+            return self.discard()
+        try:
+            return self.commit(allow_mass_delete=allow_mass_delete, progress=progress)
+        except BaseException:
+            if not change_set.closed:  # refused before anything was written: the run is discarded
+                self.discard()
+            raise
+
+    def _planned(self) -> ChangeSet:
+        if self.change_set is None or self.change_set.closed:
+            raise ChangeSetClosed("There is no sync waiting for review. Run Sync again.")
+        return self.change_set
+
+    # -- what the screens ask -----------------------------------------------------
+    def sync_state(self) -> SyncState:
+        """Watermark, last success and source of the folder (empty before the first commit)."""
+        return load_state(self.folder.working_db)
+
+    def recent_runs(self, limit: int = 20) -> pd.DataFrame:
+        """The latest runs, newest first."""
+        return recent_runs(self.folder.working_db, limit)
+
+    def run_marks(self) -> tuple[int | None, set[int]]:
+        """The last successful run and the failed runs, for the history's colours."""
+        return run_marks(self.folder.working_db)
+
+    def land_use_groups(self) -> list[tuple[str, int, float]]:
+        """(group, parcels, assessed value) per land-use group, most parcels first, for the chart."""
+        return stats.group_totals(self.folder.stats_db)
+
+    def settings_in_force(self) -> dict[str, Any]:
+        """The settings as `countydatasync config show` prints them, never with a password."""
+        return effective_settings(self.settings)
+
+    @staticmethod
+    def test_connection(source: SourceSettings) -> ConnectionReport:
+        """Open a source, read a few rows and check the mapping (see `connection_check`)."""
+        return test_connection(source)
