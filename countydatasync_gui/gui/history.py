@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from ..etl.state import SUCCESSFUL
+from ..etl.state import run_marks
 from .table_model import SqliteTableModel
 
 LAST_SUCCESS_BRUSH = QBrush(QColor("#cdeccd"))
@@ -31,11 +31,8 @@ class HistoryModel(SqliteTableModel):
     def refresh(self) -> None:
         self.last_success_run, self._failed_runs = None, set()
         super().refresh()
-        if self.available and self._db is not None:
-            marks = ", ".join("?" for _ in SUCCESSFUL)
-            self.last_success_run = self._db.execute(
-                f"SELECT max(run_id) FROM runs WHERE status IN ({marks})", SUCCESSFUL).fetchone()[0]
-            self._failed_runs = {r[0] for r in self._db.execute("SELECT run_id FROM runs WHERE status = 'failed'")}
+        if self.available and self._path is not None:
+            self.last_success_run, self._failed_runs = run_marks(self._path)
             if self.rowCount():
                 self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
 

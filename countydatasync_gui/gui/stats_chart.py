@@ -14,29 +14,10 @@ from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QCursor, QFont, QPainter
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
-from ..etl import schema
-from ..etl.db import connect_read_only
+from ..etl.stats import group_totals
 from .table_model import GUI_BUSY_TIMEOUT_MS
 
 PARCEL_COLOUR, VALUE_COLOUR = "#4a7ab5", "#5a9e6f"
-
-
-def group_totals(stats_db: Path) -> list[tuple[str, int, float]]:
-    """(land-use group, parcels, assessed value) per group, largest group first; [] if there are no stats yet."""
-    if not stats_db.exists():
-        return []
-    db = connect_read_only(stats_db, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
-    try:
-        found = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (schema.STATS_TABLE,)).fetchone()
-        if not found:
-            return []
-        rows = db.execute(
-            f"SELECT coalesce(use_group, 'Unknown'), sum(parcel_count), total(assessed_value) "
-            f"FROM {schema.STATS_TABLE} GROUP BY 1 ORDER BY 2 DESC"
-        ).fetchall()
-    finally:
-        db.close()
-    return [(str(g), int(n or 0), float(v or 0)) for g, n, v in rows]
 
 
 def money(value: float) -> str:
@@ -74,7 +55,7 @@ class StatsChart(QWidget):
 
     def refresh(self) -> None:
         """Re-read the stats (after a commit) and redraw."""
-        self.groups = group_totals(self._stats_db) if self._stats_db else []
+        self.groups = group_totals(self._stats_db, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS) if self._stats_db else []
         parcels = sum(n for _, n, _ in self.groups)
         value = sum(v for _, _, v in self.groups)
         if not self.groups or parcels == 0:
