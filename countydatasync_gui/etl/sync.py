@@ -164,7 +164,9 @@ def plan_sync(
         # (a typo, a server with a wrong clock) must not make every later sync skip real edits.
         read_began = to_utc_text(now_utc())
         watermark_before = _clamped_watermark(state.watermark, read_began)
-        since = None if mode != "incremental" or by_content else from_utc_text(watermark_before) - settings.source.lookback
+        since = None
+        if mode == "incremental" and not by_content and watermark_before is not None:
+            since = from_utc_text(watermark_before) - settings.source.lookback
         log.info("Sync started (%s) from %s", mode.replace("_", " "), source.describe())
         if by_content:
             log.info("The source has no last-updated column: reading every row and comparing content hashes")
