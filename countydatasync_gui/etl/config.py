@@ -38,7 +38,7 @@ import tomlkit
 
 from .datafolder import DataFolder
 from .demo import create_demo_county
-from .errors import SyncError
+from .errors import ConfigError
 from .mapping import parse_mapping
 from .passwords import Prompt, find_password, password_help, password_origin, safe_url, strip_password
 from .presets import get_preset
@@ -52,10 +52,6 @@ CONFIG_FILE = "config.toml"
 _SOURCE_KEYS = {"url", "schema", "table", "timezone", "lookback", "preset", "code_table", "columns"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "minutes"}
-
-
-class ConfigError(SyncError):
-    """config.toml cannot be read or says something impossible."""
 
 
 def config_path(folder: DataFolder) -> Path:

@@ -19,7 +19,8 @@ import pandas as pd
 from . import mapping, schema
 from .errors import SyncError
 from .settings import SourceSettings
-from .source import LoginRefused, Source, describe_url
+from .errors import LoginRefused
+from .source import Source, describe_url
 from .validate import validate_chunk
 
 SAMPLE_ROWS = 200

@@ -20,8 +20,24 @@ class SourceUnavailable(SyncError):
     """The source database could not be opened or stopped answering."""
 
 
+class LoginRefused(SourceUnavailable):
+    """The source server refused the user name or password."""
+
+
 class SourceSchemaError(SyncError):
     """The source lacks the table or a column the sync needs."""
+
+
+class ConfigError(SyncError):
+    """config.toml cannot be read or says something impossible."""
+
+
+class MappingError(SyncError):
+    """The column mapping in the settings cannot be understood."""
+
+
+class SourceFormError(SyncError):
+    """The settings screen's source fields are incomplete; the message says which field to fill."""
 
 
 class DataFolderBusy(SyncError):

@@ -21,13 +21,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import schema
-from .errors import SyncError
+from .errors import MappingError
 
 SQUARE_FEET_PER_ACRE = 43_560.0
-
-
-class MappingError(SyncError):
-    """The column mapping in the settings cannot be understood."""
 
 
 # ---------------------------------------------------------------------------

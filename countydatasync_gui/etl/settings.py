@@ -74,7 +74,7 @@ class SourceSettings:
                 object.__setattr__(self, "password", str(parsed.password))
 
     def specs(self) -> dict[str, ColumnSpec]:
-        """The mapping, parsed (raises `mapping.MappingError` if it cannot be understood)."""
+        """The mapping, parsed (raises `errors.MappingError` if it cannot be understood)."""
         return parse_mapping(self.columns)
 
     @property

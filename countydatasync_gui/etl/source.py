@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, S
 from sqlalchemy.pool import NullPool
 
 from . import mapping, schema
-from .errors import SourceSchemaError, SourceUnavailable
+from .errors import LoginRefused, MappingError, SourceSchemaError, SourceUnavailable
 from .passwords import password_help
 from .settings import SourceSettings
 
@@ -63,10 +63,6 @@ _OFFSET_SCAN = (timedelta(days=4), timedelta(hours=1), timedelta(minutes=15))
 _CONNECT_TIMEOUTS = {"postgresql": {"connect_timeout": 15}, "mssql": {"timeout": 15}}
 # What drivers say when the server refused the login (psycopg, psycopg2, pyodbc, pymysql).
 _AUTH_WORDS = ("password authentication failed", "no password supplied", "login failed", "access denied for user")
-
-
-class LoginRefused(SourceUnavailable):
-    """The source server refused the user name or password."""
 
 
 def parse_url(url: str) -> URL:
@@ -173,7 +169,7 @@ class Source:
                 specs, problems = mapping.resolve(
                     self.settings.specs(), table.c.keys(), strict_optional=not self.settings.is_default_layout
                 )
-            except mapping.MappingError as exc:
+            except MappingError as exc:
                 raise SourceSchemaError(exc.message, details=exc.details) from exc
             if problems:
                 raise SourceSchemaError(

@@ -113,7 +113,7 @@ class MappingEditor(QWidget):
             box.blockSignals(False)
 
     def mapping(self) -> dict[str, ColumnSpec]:
-        """The mapping as shown (empty rows left out); raises `mapping.MappingError` with plain words."""
+        """The mapping as shown (empty rows left out); raises `errors.MappingError` with plain words."""
         written: dict[str, object] = {}
         for field in schema.FIELDS:
             columns = columns_from_text(self.column_boxes[field].currentText())

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from ..etl.errors import SyncError
+from ..etl.errors import SourceFormError
 from ..etl.passwords import ENV_VAR, keyring_available, strip_password
 
 SQLITE, POSTGRES, SQLSERVER, OTHER = "sqlite", "postgresql", "mssql", "other"
@@ -32,10 +32,6 @@ KINDS = (
 DRIVERS = {POSTGRES: "postgresql+psycopg", SQLSERVER: "mssql+pyodbc"}
 QUERIES = {POSTGRES: {}, SQLSERVER: {"driver": "ODBC Driver 18 for SQL Server"}}
 DEFAULT_PORTS = {POSTGRES: 5432, SQLSERVER: 1433}
-
-
-class SourceFormError(SyncError):
-    """The source fields are incomplete; the message says which field to fill."""
 
 
 class SourceForm(QWidget):

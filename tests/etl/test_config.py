@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from countydatasync_gui.etl import passwords
-from countydatasync_gui.etl.config import ConfigError, load_settings, parse_lookback, save_config
+from countydatasync_gui.etl.config import load_settings, parse_lookback, save_config
+from countydatasync_gui.etl.errors import ConfigError
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.mapping import ColumnSpec
 from countydatasync_gui.etl.settings import Thresholds

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from countydatasync_gui.etl import mapping
-from countydatasync_gui.etl.mapping import ColumnSpec, MappingError, parse_mapping
+from countydatasync_gui.etl.errors import MappingError
+from countydatasync_gui.etl.mapping import ColumnSpec, parse_mapping
 
 
 def test_specs_parse_from_names_and_tables_and_write_back_the_same() -> None:
