@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -215,7 +216,7 @@ def edit_demo_county(path: Path, changes: int = 150, seed: int | None = None,
             "retirements": lambda r: True,
         }
         # Walk one random order of all parcels, so no parcel gets two edits.
-        order, used, edits = rng.permutation(len(rows)).tolist(), set(), []
+        order, used, edits = rng.permutation(len(rows)).tolist(), set[int](), list[tuple[str, str]]()
         for kind, ok in eligible.items():
             found = _first(order, used, counts[kind], lambda i: ok(rows[i]))
             found += _first(order, used, counts[kind] - len(found), lambda i: True)  # tiny files: anything goes
@@ -264,7 +265,7 @@ def _apply(conn: sqlite3.Connection, rng: np.random.Generator, kind: str, row: d
     `n` counts earlier edits of the same kind (mistakes take turns by it).
     """
     code, land, imp = _code(row[_USE]), row[_LAND] or 0.0, row[_IMP] or 0.0
-    new: dict[str, object] = {}
+    new: dict[str, Any] = {}
     if kind == "transfers":
         new[_OWNER] = words.owners(rng, np.array([max(code, 0)]))[0]
     elif kind == "reassessments":  # mostly up, 3-15%, land and buildings together
@@ -307,7 +308,8 @@ def _split(conn: sqlite3.Connection, rng: np.random.Generator, row: dict, stamp:
     a1, l1 = round(acres * f, 3), float(round(land * f))
     vacant_code = _VACANT_OF_GROUP.get(int(np.searchsorted(words.GROUP_BINS, code, side="right")), code)
     m = re.fullmatch(r"(\d{2}-\d{4}-\d{3}-)(\d{4})", row[_ID])
-    children, k = [], 1
+    children: list[str] = []
+    k = 1
     while len(children) < 2:  # next free piece numbers after the parent's: "-0010" -> "-0011", "-0012"
         cid = f"{m[1]}{int(m[2]) + k:04d}" if m and int(m[2]) + k <= 9999 else f"{row[_ID]}-{k}"
         if conn.execute(f"SELECT 1 FROM {TABLE} WHERE {_ID} = ?", (cid,)).fetchone() is None:

@@ -131,10 +131,10 @@ CODES = {
 NO_VALUE_CODES = [94, 95, 98]
 # Who owns private land, by group (residential, commercial, industrial, agricultural, institutional,
 # other): shares of individual, couple, trust, estate, company, farm company.
-OWNER_STYLES = [[.42, .36, .10, .04, .08, 0], [.12, .05, .08, 0, .75, 0], [.08, .02, .05, 0, .85, 0],
+OWNER_STYLES: list[list[float]] = [[.42, .36, .10, .04, .08, 0], [.12, .05, .08, 0, .75, 0], [.08, .02, .05, 0, .85, 0],
                 [.25, .25, .15, .03, .10, .22], [0, 0, 0, 0, 1, 0], [.30, .20, .10, .02, .38, 0]]
 GROUP_BINS = [10, 40, 50, 70, 90]  # np.searchsorted(..., side="right"): 0 res, 1 com, 2 ind, 3 ag, 4 inst/gov, 5 other
-_STYLE_P = np.cumsum(OWNER_STYLES, axis=1)
+_STYLE_P: np.ndarray = np.cumsum(np.array(OWNER_STYLES), axis=1)
 # Object arrays, so `+` concatenates per element in C instead of a Python loop over rows.
 _OBJ = {k: np.array(v, dtype=object) for k, v in dict(globals()).items() if k.isupper() and isinstance(v, tuple)}
 
