@@ -60,7 +60,7 @@ _NAIVE_FORMS = (
 # (at most 26 h plus a day of date rounding plus any offset change) and a little after.
 _OFFSET_SCAN = (timedelta(days=4), timedelta(hours=1), timedelta(minutes=15))
 # An unreachable server fails after this long instead of the operating system's minutes.
-_CONNECT_TIMEOUTS = {"postgresql": {"connect_timeout": 15}, "mssql": {"timeout": 15}}
+_CONNECT_TIMEOUTS = {"postgresql": {"connect_timeout": 15}, "mysql": {"connect_timeout": 15}, "mssql": {"timeout": 15}}
 # What drivers say when the server refused the login (psycopg, psycopg2, pyodbc, pymysql).
 _AUTH_WORDS = ("password authentication failed", "no password supplied", "login failed", "access denied for user")
 
