@@ -19,14 +19,15 @@ from .etl import schema
 from .etl.config import config_path, effective_settings, load_settings
 from .etl.datafolder import DataFolder
 from .etl.demo import create_demo_county, edit_demo_county
-from .etl.errors import SyncError
+from .etl.changeset import KINDS
+from .etl.errors import MassDeleteRefused, SyncError
 from .etl.logs import LOG_FILE, configure_logging
 from .etl.passwords import store_password
 from .etl.source import parse_url
 from .etl.startup import freeze_startup_objects
 from .etl.state import RunStatus, load_state, recent_runs
-from .etl.session import SyncSession
-from .etl.sync import ChangeSet, SyncResult
+from .etl.session import NextStep, SyncSession
+from .etl.sync import ChangeSet, SyncResult, waiting_review
 
 log = logging.getLogger("countydatasync_gui.cli")
 
@@ -49,8 +50,23 @@ def build_parser() -> argparse.ArgumentParser:
     answer = sync.add_mutually_exclusive_group()
     answer.add_argument("--dry-run", action="store_true", help="show the changes, commit nothing")
     answer.add_argument("--yes", action="store_true", help="commit without asking")
+    answer.add_argument("--stage", action="store_true", help="leave the changes waiting for review in the data folder "
+                        "(a nightly scheduled run); see review, commit and discard")
     sync.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     sync.add_argument("-v", "--verbose", action="store_true", help="also log each changed parcel id")
+
+    review = commands.add_parser("review", help="show the sync waiting for review (see sync --stage)")
+    review.add_argument("--kind", choices=KINDS, help="list the parcels of one class")
+    review.add_argument("--limit", type=int, default=50, help="how many parcels to list (default 50)")
+    approve = commands.add_parser("commit", help="commit the sync waiting for review")
+    approve.add_argument("--yes", action="store_true", help="commit without asking")
+    approve.add_argument("--allow-mass-delete", action="store_true", help="commit even if it deletes more than 5%% "
+                         "of the parcels")
+    reject = commands.add_parser("discard", help="throw the sync waiting for review away; nothing changes")
+    for sub in (review, approve, reject):
+        _add_data_dir(sub)
+        _add_config(sub)
+        sub.add_argument("--json", action="store_true", help="print one JSON object")
 
     status = commands.add_parser("status", help="when the last sync succeeded, the watermark and recent runs")
     _add_data_dir(status)
@@ -95,12 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `countydatasync` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "sync":
-        if not (args.yes or args.dry_run) and not sys.stdin.isatty():
-            parser.error("no terminal to ask on: pass --yes to commit or --dry-run to only preview")
+    if args.command == "sync" and not (args.yes or args.dry_run or args.stage) and not sys.stdin.isatty():
+        parser.error("no terminal to ask on: pass --yes to commit, --stage to leave it for review, or --dry-run")
+    if args.command == "commit" and not args.yes and not sys.stdin.isatty():
+        parser.error("no terminal to ask on: pass --yes to commit")
     try:
         if args.command == "sync":
             return _sync(args)
+        if args.command in ("review", "commit", "discard"):
+            return _waiting(args)
         if args.command == "status":
             return _status(args)
         if args.command == "config":
@@ -130,6 +149,18 @@ def _sync(args: argparse.Namespace) -> int:
         if show:
             show(change_set)
         return _report(args, session.discard(), change_set, status="previewed")
+    if args.stage:
+        change_set = session.plan(full_refresh=args.full_refresh)
+        if show:
+            show(change_set)
+        if session.next_step(change_set) is not NextStep.RECORD_CHECK:
+            replaced = session.waiting()
+            session.stage()
+            if not args.json:
+                print(("Replaced the sync that was waiting. " if replaced else "")
+                      + "Waiting for review: countydatasync review, then commit or discard.")
+            return _report(args, None, change_set, status="staged")
+        return _report(args, session.commit(), change_set)
     result = session.run(full_refresh=args.full_refresh, allow_mass_delete=args.allow_mass_delete,
                          confirm=lambda change_set: args.yes or _ask(change_set), on_planned=show)
     if not args.json:
@@ -148,15 +179,61 @@ def _ask(change_set: ChangeSet) -> bool:
         return False
 
 
-def _report(args: argparse.Namespace, result: SyncResult, change_set: ChangeSet, status: str | None = None) -> int:
-    """Print the JSON report of a sync if asked for; `status` overrides the result's (a dry run: "previewed")."""
+def _report(args: argparse.Namespace, result: SyncResult | None, change_set: ChangeSet, status: str | None = None,
+            **extra: Any) -> int:
+    """Print the JSON report of a sync if asked for; `status` overrides the result's ("previewed", "staged")."""
     if args.json:
+        before = change_set.state_before.watermark
         print(json.dumps({
-            "status": status or result.status, "run_id": result.run_id, "mode": change_set.mode,
-            "source": change_set.source_description, "counts": result.counts.as_dict(),
-            "watermark_before": result.watermark_before, "watermark_after": result.watermark_after,
+            "status": status or (result.status if result else None), "run_id": result.run_id if result else None,
+            "mode": change_set.mode, "source": change_set.source_description, "counts": change_set.counts.as_dict(),
+            "watermark_before": result.watermark_before if result else before,
+            "watermark_after": result.watermark_after if result else before,
+            "planned_at": change_set.started_at, **extra,
         }))
     return 0
+
+
+def _waiting(args: argparse.Namespace) -> int:
+    """`review`, `commit` and `discard` of the sync staged with `sync --stage`."""
+    folder = DataFolder.resolve(args.data_dir)
+    configure_logging(folder)
+    settings = load_settings(folder, config_file=args.config, create_demo=False)
+    session = SyncSession(folder, settings)
+    change_set = session.open_waiting()
+    if args.command == "discard":
+        return _report(args, session.discard(), change_set)
+    if args.command == "review":
+        if args.json:
+            rows = json.loads(change_set.rows(args.kind, limit=args.limit).to_json(orient="records")) if args.kind else []
+            session.leave_waiting()
+            return _report(args, None, change_set, status="waiting", rows=rows)
+        print(f"Planned {_planned_words(change_set)}")
+        _print_summary(change_set)
+        if args.kind:
+            _print_examples(change_set, args.kind, "flags" if args.kind != "rejected" else "reason",
+                            f"{args.kind.capitalize()}", limit=args.limit)
+        session.leave_waiting()
+        return 0
+    if not args.json:
+        print(f"Planned {_planned_words(change_set)}")
+        _print_summary(change_set)
+    if not (args.yes or _ask(change_set)):
+        session.leave_waiting()
+        print("Not committed; the sync is still waiting for review.")
+        return 0
+    try:
+        result = session.commit(allow_mass_delete=args.allow_mass_delete)
+    except MassDeleteRefused:
+        session.leave_waiting()  # nothing was written: it waits for a confirmed commit
+        raise
+    if not args.json:
+        print("Committed.")
+    return _report(args, result, change_set)
+
+
+def _planned_words(change_set: ChangeSet) -> str:
+    return f"{change_set.started_at[:16].replace('T', ' ')} UTC ({change_set.mode.replace('_', ' ')})"
 
 
 def _print_summary(change_set: ChangeSet) -> None:
@@ -190,15 +267,22 @@ def _status(args: argparse.Namespace) -> int:
     state = load_state(folder.working_db)
     runs = recent_runs(folder.working_db, limit=10)
     run_list: list[dict[str, Any]] = json.loads(runs.to_json(orient="records")) if len(runs) else []
+    waiting = waiting_review(folder)
     if args.json:
         print(json.dumps({
             "data_dir": str(folder.path), "last_success": state.last_success_at, "watermark": state.watermark,
             "source": state.source, "runs": run_list,
+            "waiting": {"planned_at": waiting.planned_at, "mode": waiting.mode, "source": waiting.source,
+                        "counts": waiting.counts.as_dict()} if waiting else None,
         }))
         return 0
     print(f"Data folder: {folder.path}")
     print(f"Last successful sync: {state.last_success_at or 'never'}")
     print(f"Watermark: {state.watermark or 'none'}")
+    if waiting:
+        c = waiting.counts
+        print(f"Waiting for review: a sync planned {waiting.planned_at[:16].replace('T', ' ')} UTC: {c.new:,} new, "
+              f"{c.changed:,} changed, {c.deleted:,} deleted, {c.rejected:,} rejected (countydatasync review)")
     for run in run_list:
         print(f"  run {run['run_id']:>4}  {run['started_at']}  {run['mode']:<12} {run['status']:<13} "
               f"new {run['new'] or 0:,} changed {run['changed'] or 0:,} deleted {run['deleted'] or 0:,} "

@@ -8,11 +8,13 @@ over that file with the working database attached read-only.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -88,9 +90,12 @@ class Counts:
 class ChangeStore:
     """The scratch database behind one change set: staging while planning, paging while reviewing."""
 
-    def __init__(self, path: Path, code_table: str = DEFAULT_CODE_TABLE) -> None:
+    def __init__(self, path: Path, code_table: str = DEFAULT_CODE_TABLE, *, create: bool = True) -> None:
+        """A new, empty change set at `path`; `create=False` opens one staged earlier (see `save_plan`)."""
         self.path = path
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        if not create:
+            return
         # A scratch file: losing it to a crash only means planning again, so skip the fsyncs.
         self.db.executescript(
             f"""
@@ -310,6 +315,16 @@ class ChangeStore:
         for frame in pd.read_sql_query(sql, self.db, chunksize=chunk_rows):
             if len(frame):
                 yield frame
+
+    # -- waiting for review in a later session ----------------------------------------
+    def save_plan(self, plan: dict[str, object]) -> None:
+        """Store what the plan knew (counts, watermarks, source), so another process can commit or discard it."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS plan (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), body TEXT)")
+        self.db.execute("INSERT OR REPLACE INTO plan VALUES (1, ?)", (json.dumps(plan),))
+
+    def load_plan(self) -> dict[str, Any]:
+        """What `save_plan` stored (raises sqlite3.DatabaseError if the file is not a staged change set)."""
+        return json.loads(self.db.execute("SELECT body FROM plan").fetchone()[0])
 
     def close(self, delete: bool = True) -> None:
         """Close the scratch database and, by default, delete its file."""

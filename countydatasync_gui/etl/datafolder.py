@@ -80,6 +80,11 @@ class DataFolder:
         return self.path / "pending"
 
     @property
+    def waiting_review(self) -> Path:
+        """The one change set staged for review in a later session (`countydatasync sync --stage`)."""
+        return self.pending_dir / "waiting-review.sqlite"
+
+    @property
     def lock_file(self) -> Path:
         """Held while a sync is planned, reviewed or committed: one sync per folder."""
         return self.path / "sync.lock"

@@ -29,7 +29,9 @@ from .errors import ChangeSetClosed, SyncCancelled
 from .progress import Progress
 from .settings import SourceSettings, SyncSettings
 from .state import SyncState, load_state, recent_runs, run_marks
-from .sync import ChangeSet, SyncResult, commit, discard, plan_sync
+from .sync import (
+    ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
+)
 
 
 class Phase(Enum):
@@ -125,6 +127,28 @@ class SyncSession:
             if not change_set.closed:  # refused before anything was written: the run is discarded
                 self.discard()
             raise
+
+    def stage(self) -> WaitingReview:
+        """Leave the planned change set waiting in the folder for a later session (see `sync.stage`)."""
+        waiting = stage(self._planned())
+        self.change_set, self.phase = None, Phase.IDLE
+        return waiting
+
+    def waiting(self) -> WaitingReview | None:
+        """The change set waiting in the folder for review, if any (read without the folder's lock)."""
+        return waiting_review(self.folder)
+
+    def open_waiting(self) -> ChangeSet:
+        """Take up the change set waiting in the folder: Phase.PLANNED, to review, commit or discard."""
+        if self.change_set is not None and not self.change_set.closed:
+            raise ChangeSetClosed("A review is already open in this window. Commit or discard it first.")
+        self.change_set, self.phase = open_waiting(self.folder, self.settings), Phase.PLANNED
+        return self.change_set
+
+    def leave_waiting(self) -> None:
+        """Put a change set taken up with `open_waiting` back, unchanged, for later."""
+        leave_waiting(self._planned())
+        self.change_set, self.phase = None, Phase.IDLE
 
     def _planned(self) -> ChangeSet:
         if self.change_set is None or self.change_set.closed:

@@ -12,9 +12,12 @@ drive exactly these functions.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sqlite3
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Literal
 
@@ -25,8 +28,10 @@ from filelock import FileLock
 from . import content_hash, schema, stats, store
 from .changeset import ChangeStore, Counts
 from .datafolder import DataFolder
-from .db import sqlite_engine
-from .errors import ChangeSetClosed, DataFolderBusy, MassDeleteRefused, SourceChanged, SyncCancelled, SyncError
+from .db import connect_read_only, sqlite_engine
+from .errors import (
+    ChangeSetClosed, DataFolderBusy, MassDeleteRefused, ReviewOutdated, SourceChanged, SyncCancelled, SyncError,
+)
 from .export import StagedRows, create_and_load_working_db
 from .progress import Progress, Step
 from .schema import ChangeKind
@@ -43,6 +48,8 @@ log = logging.getLogger(__name__)
 Mode = Literal["first_sync", "incremental", "full_refresh"]
 #: Rows last updated more than this after the read began are flagged: a clock or a typo to check.
 FUTURE_MARGIN = timedelta(days=1)
+#: A change set planned longer ago than this is not committed: the county has moved on, sync again.
+MAX_REVIEW_AGE = timedelta(days=7)
 
 
 @dataclass
@@ -89,10 +96,10 @@ class ChangeSet:
             raise ChangeSetClosed("This change set was already committed or discarded. Run Sync again.")
         return self._store
 
-    def _close(self) -> None:
+    def _close(self, *, keep_file: bool = False) -> None:
         if not self.closed:
             self.closed = True
-            self._store.close()
+            self._store.close(delete=not keep_file)
             self._lock.release()
 
     def _run_record(self, status: RunStatus, error: str | None = None) -> RunRecord:
@@ -257,6 +264,11 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             "Check that the source is complete; if the deletions are right, confirm them explicitly "
             "(--allow-mass-delete on the command line)."
         )
+    if now_utc() - from_utc_text(change_set.started_at) > MAX_REVIEW_AGE:
+        raise ReviewOutdated(
+            f"This review was planned on {_local_words(change_set.started_at)}, more than a week ago. "
+            "Discard it and sync again for a fresh one."
+        )
     folder, counts = change_set.folder, change_set.counts
     status = RunStatus.NOTHING_TO_DO if change_set.nothing_to_do else RunStatus.COMMITTED
     chunk_rows = change_set.settings.chunk_rows
@@ -267,6 +279,13 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
         with engine.begin() as conn:
             store.migrate_working(conn)  # a folder of an earlier release is brought up to date here
             before = read_state(conn)
+            # Never apply a plan to a working table that moved on (a review staged last night,
+            # then a sync committed from another window): its old values and counts would lie.
+            if before != change_set.state_before:
+                raise ReviewOutdated(
+                    f"The parcels changed since this review was planned on {_local_words(change_set.started_at)}; "
+                    "sync again.", details=f"planned on {change_set.state_before}; now {before}",
+                )
             run_id = record_run(conn, change_set._run_record(status))
 
             # -- New and changed parcels, through the request's load function: merged in SQL from the
@@ -362,6 +381,104 @@ def discard(change_set: ChangeSet) -> SyncResult:
     change_set._close()
     log.info("Change set discarded; nothing was changed")
     return SyncResult(RunStatus.DISCARDED, run_id, change_set.counts, change_set.state_before.watermark, change_set.state_before.watermark)
+
+
+# ---------------------------------------------------------------------------
+# Review later: a change set staged in the data folder, committed or discarded by another process
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WaitingReview:
+    """What a staged change set holds, read without taking the folder's lock."""
+
+    planned_at: str  # UTC text, when the sync began
+    mode: str
+    source: str
+    counts: Counts
+
+
+def stage(change_set: ChangeSet) -> WaitingReview:
+    """Leave a planned change set waiting in the data folder and let go of the folder's lock.
+
+    Only one waits per folder: staging again replaces it (the log says so). The
+    run history learns of it when it is committed or discarded.
+    """
+    staged = change_set._open_store()
+    if change_set.dry_run:
+        raise ValueError("a dry-run change set cannot be staged; plan the sync again without dry_run")
+    plan = {
+        "mode": change_set.mode, "source_description": change_set.source_description,
+        "source_identity": change_set.source_identity, "started_at": change_set.started_at,
+        "state_before": asdict(change_set.state_before), "watermark_after": change_set.watermark_after,
+        "counts": change_set.counts.as_dict(), "working_rows": change_set.working_rows,
+    }
+    staged.save_plan(plan)
+    staged.close(delete=False)
+    with open(staged.path, "rb+") as file:  # it must survive a power cut overnight
+        os.fsync(file.fileno())
+    target = change_set.folder.waiting_review
+    replaced = waiting_review(change_set.folder)
+    os.replace(staged.path, target)
+    if replaced is not None:
+        log.info("Replaced the change set planned on %s that was waiting for review", replaced.planned_at)
+    change_set.closed = True
+    change_set._lock.release()
+    log.info("Change set staged for review: %s", target)
+    return WaitingReview(change_set.started_at, change_set.mode, change_set.source_description, change_set.counts)
+
+
+def waiting_review(folder: DataFolder) -> WaitingReview | None:
+    """The change set waiting for review in `folder`, if any (None also for an unreadable one)."""
+    path = folder.waiting_review
+    if not path.exists():
+        return None
+    db = connect_read_only(path)
+    try:
+        plan = json.loads(db.execute("SELECT body FROM plan").fetchone()[0])
+    except (sqlite3.DatabaseError, TypeError):
+        return None
+    finally:
+        db.close()
+    return WaitingReview(plan["started_at"], plan["mode"], plan["source_description"], Counts(**plan["counts"]))
+
+
+def open_waiting(folder: DataFolder, settings: SyncSettings) -> ChangeSet:
+    """Take the folder's lock and reopen the change set waiting for review, to page, commit or discard it.
+
+    Raises `ChangeSetClosed` if none waits, `SourceChanged` if the settings now
+    name another source, `DataFolderBusy` if another sync holds the folder.
+    """
+    lock = folder.acquire_sync_lock()
+    try:
+        if waiting_review(folder) is None:
+            folder.waiting_review.unlink(missing_ok=True)  # unreadable (a crash while staging): nothing to offer
+            raise ChangeSetClosed("There is no sync waiting for review. Run a sync first.")
+        staged = ChangeStore(folder.waiting_review, settings.source.code_table, create=False)
+        plan = staged.load_plan()
+        if plan["source_identity"] != Source(settings.source).identity:
+            staged.close(delete=False)
+            raise SourceChanged(
+                "The sync waiting for review was planned from another source than the one set now. "
+                "Discard it, or set that source again.", details=f"planned from {plan['source_identity']}",
+            )
+    except BaseException:
+        lock.release()
+        raise
+    return ChangeSet(
+        folder=folder, settings=settings, mode=plan["mode"], source_description=plan["source_description"],
+        source_identity=plan["source_identity"], started_at=plan["started_at"],
+        state_before=SyncState(**plan["state_before"]), watermark_after=plan["watermark_after"],
+        counts=Counts(**plan["counts"]), working_rows=plan["working_rows"], _store=staged, _lock=lock,
+    )
+
+
+def leave_waiting(change_set: ChangeSet) -> None:
+    """Put a reopened waiting change set back, unchanged, and let go of the folder's lock (after a look)."""
+    change_set._close(keep_file=True)
+
+
+def _local_words(utc_text: str) -> str:
+    """A UTC timestamp in this computer's time zone, as a clerk reads it ("2026-12-03 02:00")."""
+    return from_utc_text(utc_text).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------------------
