@@ -28,6 +28,7 @@ from .etl.startup import freeze_startup_objects
 from .etl.state import RunStatus, load_state, recent_runs
 from .etl.session import NextStep, SyncSession
 from .etl.sync import ChangeSet, SyncResult, waiting_review
+from .schedule import Scheduler, parse_daily
 
 log = logging.getLogger("countydatasync_gui.cli")
 
@@ -67,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         _add_data_dir(sub)
         _add_config(sub)
         sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+    schedule = commands.add_parser("schedule", help="register the nightly sync --stage with this computer's scheduler")
+    _add_data_dir(schedule)
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--daily", metavar="HH:MM", help="run every day at this time (24-hour clock)")
+    when.add_argument("--show", action="store_true", help="show the registered nightly sync")
+    when.add_argument("--remove", action="store_true", help="remove the nightly sync")
 
     status = commands.add_parser("status", help="when the last sync succeeded, the watermark and recent runs")
     _add_data_dir(status)
@@ -122,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _waiting(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "schedule":
+            return _schedule(args)
         if args.command == "config":
             return _config(args)
         return _demo(args)
@@ -287,6 +297,18 @@ def _status(args: argparse.Namespace) -> int:
         print(f"  run {run['run_id']:>4}  {run['started_at']}  {run['mode']:<12} {run['status']:<13} "
               f"new {run['new'] or 0:,} changed {run['changed'] or 0:,} deleted {run['deleted'] or 0:,} "
               f"rejected {run['rejected'] or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
+    return 0
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    scheduler = Scheduler(DataFolder.resolve(args.data_dir).path)
+    if args.daily:
+        print(f"The nightly sync of {scheduler.data_dir} is registered: {scheduler.install(parse_daily(args.daily))}. "
+              "Each run leaves its changes waiting for review (countydatasync status).")
+    elif args.show:
+        print(scheduler.show() or f"No nightly sync is registered for {scheduler.data_dir}.")
+    else:
+        print("Removed the nightly sync." if scheduler.remove() else f"No nightly sync was registered for {scheduler.data_dir}.")
     return 0
 
 

@@ -64,6 +64,10 @@ class ReviewOutdated(SyncError):
     """A change set planned earlier no longer fits the folder (something was committed since, or it is too old)."""
 
 
+class ScheduleError(SyncError):
+    """The operating system's scheduler refused the nightly sync, or is missing."""
+
+
 class ChangeSetClosed(SyncError):
     """The change set was already committed or discarded."""
 
