@@ -28,15 +28,22 @@ def measure(name: str, *args: str) -> Callable[[], float]:
     if name == "browser":
         widget = TableBrowser()
         folder = DataFolder.resolve(args[0])
-        start_showing: Callable[[], None] = lambda: (widget.load(folder), widget.select_table("working"))
+
+        def start_showing() -> None:
+            widget.load(folder)
+            widget.select_table("working")
+
         view = widget.view
     else:
         # A first sync of the source into a fresh folder: every parcel is "new".
         source, scratch = Path(args[0]), Path(args[1])
         change_set = plan_sync(DataFolder.resolve(scratch), SyncSettings(SourceSettings(url=f"sqlite:///{source}")))
-        widget = ReviewPanel()
-        start_showing = lambda: widget.show_change_set(change_set)
-        view = widget.view
+        review = ReviewPanel()
+
+        def start_showing() -> None:
+            review.show_change_set(change_set)
+
+        widget, view = review, review.view
     widget.resize(1200, 700)
     widget.show()
     app.processEvents()

@@ -171,12 +171,12 @@ def _sync(args: argparse.Namespace) -> int:
                       + "Waiting for review: countydatasync review, then commit or discard.")
             return _report(args, None, change_set, status="staged")
         return _report(args, session.commit(), change_set)
-    result = session.run(full_refresh=args.full_refresh, allow_mass_delete=args.allow_mass_delete,
-                         confirm=lambda change_set: args.yes or _ask(change_set), on_planned=show)
+    change_set, result = session.run(full_refresh=args.full_refresh, allow_mass_delete=args.allow_mass_delete,
+                                     confirm=lambda planned: args.yes or _ask(planned), on_planned=show)
     if not args.json:
         print({RunStatus.COMMITTED: "Committed.", RunStatus.NOTHING_TO_DO: "Nothing changed since the last sync.",
                RunStatus.DISCARDED: "Discarded; nothing was changed."}[result.status])
-    return _report(args, result, session.change_set)
+    return _report(args, result, change_set)
 
 
 def _ask(change_set: ChangeSet) -> bool:

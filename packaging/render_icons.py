@@ -138,8 +138,10 @@ def _pixels(image: QImage) -> np.ndarray:
 def same_pixels(found: list[QImage], expected: list[QImage]) -> bool:
     """True if both lists hold images of the same sizes whose pixels differ by at most PIXEL_TOLERANCE."""
     by_size = lambda images: sorted(images, key=lambda i: (i.width(), i.height()))  # noqa: E731
-    pairs = list(zip(by_size(found), by_size(expected)))
-    return len(found) == len(expected) and all(
+    if len(found) != len(expected):
+        return False
+    pairs = list(zip(by_size(found), by_size(expected), strict=True))
+    return all(
         a.size() == b.size()
         and int(np.abs(_pixels(a).astype(np.int16) - _pixels(b).astype(np.int16)).max(initial=0)) <= PIXEL_TOLERANCE
         for a, b in pairs

@@ -102,7 +102,7 @@ def snapshot(folder: DataFolder) -> tuple[pd.DataFrame, pd.DataFrame, str | None
 
 
 def assert_unchanged(before: tuple, after: tuple) -> None:
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         if isinstance(old, pd.DataFrame):
             pd.testing.assert_frame_equal(old, new)
         else:

@@ -131,7 +131,7 @@ def create_demo_county(path: Path, parcels: int = 25_000, seed: int = 1) -> int:
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute(f"CREATE TABLE {TABLE} ({schema.column_definitions()})")
             with conn:  # one transaction
-                conn.executemany(_INSERT, zip(*(columns[f] for f in schema.FIELDS)))
+                conn.executemany(_INSERT, zip(*(columns[f] for f in schema.FIELDS), strict=True))
             # Index after loading (cheaper than maintaining it row by row); the one a county DBA would have.
             conn.execute(f"CREATE INDEX {TABLE}_{_UPDATED} ON {TABLE}({_UPDATED})")
         finally:
@@ -218,7 +218,7 @@ def edit_demo_county(path: Path, changes: int = 150, seed: int | None = None,
         # Walk one random order of all parcels, so no parcel gets two edits.
         order, used, edits = rng.permutation(len(rows)).tolist(), set[int](), list[tuple[str, str]]()
         for kind, ok in eligible.items():
-            found = _first(order, used, counts[kind], lambda i: ok(rows[i]))
+            found = _first(order, used, counts[kind], lambda i, ok=ok: ok(rows[i]))
             found += _first(order, used, counts[kind] - len(found), lambda i: True)  # tiny files: anything goes
             edits += [(kind, rows[i][0]) for i in found]
         edits = [edits[i] for i in rng.permutation(len(edits))]  # interleave the kinds through the day
@@ -232,8 +232,9 @@ def edit_demo_county(path: Path, changes: int = 150, seed: int | None = None,
         span = max(int((end - start).total_seconds()), 2 * changes)  # a distinct second for each edit
         seconds = rng.choice(span, size=changes, replace=False)
         seen = dict.fromkeys(_SHARES, 0)
-        for (kind, pid), offset in zip(edits, seconds):
-            row = dict(zip(schema.FIELDS, conn.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE {_ID} = ?", (pid,)).fetchone()))
+        for (kind, pid), offset in zip(edits, seconds, strict=True):
+            found = conn.execute(f"SELECT {_COLUMNS} FROM {TABLE} WHERE {_ID} = ?", (pid,)).fetchone()
+            row = dict(zip(schema.FIELDS, found, strict=True))
             stamp = (start + timedelta(seconds=int(offset))).strftime("%Y-%m-%d %H:%M:%S")
             _apply(conn, rng, kind, row, stamp, seen[kind])
             seen[kind] += 1

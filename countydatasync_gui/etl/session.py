@@ -106,8 +106,8 @@ class SyncSession:
 
     def run(self, *, full_refresh: bool = False, allow_mass_delete: bool = False,
             confirm: Callable[[ChangeSet], bool], on_planned: Callable[[ChangeSet], None] | None = None,
-            progress: Progress | None = None) -> SyncResult:
-        """Plan and follow the rules in one call (the command line's `sync`).
+            progress: Progress | None = None) -> tuple[ChangeSet, SyncResult]:
+        """Plan and follow the rules in one call (the command line's `sync`); return the plan and its outcome.
 
         `on_planned(change_set)` sees the plan first (to print it). Nothing to
         do is recorded at once; otherwise `confirm(change_set)` decides between
@@ -118,11 +118,11 @@ class SyncSession:
         if on_planned is not None:
             on_planned(change_set)
         if self.next_step(change_set) is NextStep.RECORD_CHECK:
-            return self.commit(progress=progress)
+            return change_set, self.commit(progress=progress)
         if not confirm(change_set):
-            return self.discard()
+            return change_set, self.discard()
         try:
-            return self.commit(allow_mass_delete=allow_mass_delete, progress=progress)
+            return change_set, self.commit(allow_mass_delete=allow_mass_delete, progress=progress)
         except BaseException:
             if not change_set.closed:  # refused before anything was written: the run is discarded
                 self.discard()

@@ -405,7 +405,7 @@ def stage(change_set: ChangeSet) -> WaitingReview:
     staged = change_set._open_store()
     if change_set.dry_run:
         raise ValueError("a dry-run change set cannot be staged; plan the sync again without dry_run")
-    plan = {
+    plan: dict[str, object] = {
         "mode": change_set.mode, "source_description": change_set.source_description,
         "source_identity": change_set.source_identity, "started_at": change_set.started_at,
         "state_before": asdict(change_set.state_before), "watermark_after": change_set.watermark_after,

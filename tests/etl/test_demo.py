@@ -22,7 +22,7 @@ def _rows(path: Path) -> list[tuple]:
 
 
 def _by_id(path: Path) -> dict[str, dict]:
-    return {r[0]: dict(zip(schema.FIELDS, r)) for r in _rows(path)}
+    return {r[0]: dict(zip(schema.FIELDS, r, strict=True)) for r in _rows(path)}
 
 
 @pytest.fixture(scope="module")

@@ -51,10 +51,10 @@ def test_run_follows_the_rules(folder: DataFolder, county: SourceTable) -> None:
     session = SyncSession(folder, county.settings())
     seen: list[int] = []
 
-    first = session.run(confirm=lambda change_set: True, on_planned=lambda change_set: seen.append(change_set.counts.new))
-    nothing = session.run(confirm=lambda change_set: pytest.fail("nothing to review, nothing to confirm"))
+    _, first = session.run(confirm=lambda change_set: True, on_planned=lambda change_set: seen.append(change_set.counts.new))
+    _, nothing = session.run(confirm=lambda change_set: pytest.fail("nothing to review, nothing to confirm"))
     county.update("01-0001", owner="SOMEONE ELSE", last_updated="2024-02-01 00:00:00")
-    declined = session.run(confirm=lambda change_set: False)
+    _, declined = session.run(confirm=lambda change_set: False)
 
     assert seen == [10]
     assert [first.status, nothing.status, declined.status] == [RunStatus.COMMITTED, RunStatus.NOTHING_TO_DO,
@@ -91,7 +91,7 @@ def test_the_screens_questions(folder: DataFolder, county: SourceTable) -> None:
     session = SyncSession(folder, county.settings())
     assert session.run_marks() == (None, set()) and session.land_use_groups() == []
 
-    good = session.run(confirm=lambda change_set: True)
+    _, good = session.run(confirm=lambda change_set: True)
     with pytest.raises(SourceUnavailable):
         SyncSession(folder, SyncSettings(SourceSettings(url="sqlite:////nowhere/parcels.sqlite"))).run(
             confirm=lambda change_set: True)

@@ -61,7 +61,7 @@ def test_bad_rows_are_rejected_with_every_reason() -> None:
         UTC,
     )
     assert chunk.valid["id"].tolist() == ["A"]
-    reasons = dict(zip(chunk.rejected["id"].fillna("?"), chunk.rejected["reason"]))
+    reasons = dict(zip(chunk.rejected["id"].fillna("?"), chunk.rejected["reason"], strict=True))
     assert reasons == {
         "?": "missing parcel id",
         "C": "acres is not a number ('abc'); last updated is not a date and time ('soon')",

@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 
 from countydatasync_gui import __version__
-from countydatasync_gui.gui.main_window import MainWindow
 from tests.gui.conftest import commit, sync
 
 OBJECT_NAMES = ("syncNowButton", "fullRefreshCheck", "cancelButton", "commitButton", "discardButton",
