@@ -69,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
         _add_config(sub)
         sub.add_argument("--json", action="store_true", help="print one JSON object")
 
+    undo = commands.add_parser("undo", help="put back every parcel a committed sync added, changed or deleted")
+    _add_data_dir(undo)
+    _add_config(undo)
+    undo.add_argument("--run", type=int, required=True, metavar="N", help="the run to undo (see status)")
+    undo.add_argument("--including-later", action="store_true",
+                      help="also undo, newest first, the later syncs that changed the same parcels")
+    undo.add_argument("--yes", action="store_true", help="undo without asking")
+    undo.add_argument("--json", action="store_true", help="print one JSON object")
+
     schedule = commands.add_parser("schedule", help="register the nightly sync --stage with this computer's scheduler")
     _add_data_dir(schedule)
     when = schedule.add_mutually_exclusive_group(required=True)
@@ -121,8 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sync" and not (args.yes or args.dry_run or args.stage) and not sys.stdin.isatty():
         parser.error("no terminal to ask on: pass --yes to commit, --stage to leave it for review, or --dry-run")
-    if args.command == "commit" and not args.yes and not sys.stdin.isatty():
-        parser.error("no terminal to ask on: pass --yes to commit")
+    if args.command in ("commit", "undo") and not args.yes and not sys.stdin.isatty():
+        parser.error(f"no terminal to ask on: pass --yes to {args.command}")
     try:
         if args.command == "sync":
             return _sync(args)
@@ -132,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(args)
         if args.command == "schedule":
             return _schedule(args)
+        if args.command == "undo":
+            return _undo(args)
         if args.command == "config":
             return _config(args)
         return _demo(args)
@@ -297,6 +308,28 @@ def _status(args: argparse.Namespace) -> int:
         print(f"  run {run['run_id']:>4}  {run['started_at']}  {run['mode']:<12} {run['status']:<13} "
               f"new {run['new'] or 0:,} changed {run['changed'] or 0:,} deleted {run['deleted'] or 0:,} "
               f"rejected {run['rejected'] or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
+    return 0
+
+
+def _undo(args: argparse.Namespace) -> int:
+    folder = DataFolder.resolve(args.data_dir)
+    configure_logging(folder)
+    session = SyncSession(folder, load_settings(folder, config_file=args.config, create_demo=False))
+    if not args.yes:
+        try:
+            answer = input(f"Put back every parcel run {args.run} added, changed or deleted? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was undone.")
+            return 0
+    result = session.undo(args.run, including_later=args.including_later)
+    if args.json:
+        print(json.dumps({"status": "undone", "undo_runs": result.undo_runs, "undone_runs": result.undone_runs,
+                          "counts": result.counts.as_dict()}))
+    else:
+        print(f"Undid run {', '.join(map(str, result.undone_runs))}: {result.counts.to_apply:,} parcels put back "
+              f"(recorded as run {', '.join(map(str, result.undo_runs))}).")
     return 0
 
 

@@ -29,6 +29,7 @@ from .errors import ChangeSetClosed, SyncCancelled
 from .progress import Progress
 from .settings import SourceSettings, SyncSettings
 from .state import SyncState, load_state, recent_runs, run_marks
+from .undo import UndoResult, undo_run
 from .sync import (
     ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
 )
@@ -149,6 +150,13 @@ class SyncSession:
         """Put a change set taken up with `open_waiting` back, unchanged, for later."""
         leave_waiting(self._planned())
         self.change_set, self.phase = None, Phase.IDLE
+
+    def undo(self, run_id: int, *, including_later: bool = False) -> UndoResult:
+        """Take back a committed run (see `undo.undo_run`); only while no change set is open here."""
+        if self.change_set is not None and not self.change_set.closed:
+            raise ChangeSetClosed("A review is open in this window. Commit or discard it before undoing a sync.")
+        return undo_run(self.folder, run_id, including_later=including_later,
+                        code_table=self.settings.source.code_table)
 
     def _planned(self) -> ChangeSet:
         if self.change_set is None or self.change_set.closed:

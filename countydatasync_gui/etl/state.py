@@ -67,6 +67,7 @@ class RunRecord:
     watermark_after: str | None = None
     finished_at: str | None = None
     error: str | None = None
+    undoes: int | None = None  # an undo run: the run whose changes it took back
 
 
 def read_state(conn: sa.Connection) -> SyncState:
@@ -120,7 +121,8 @@ def save_state(conn: sa.Connection, state: SyncState) -> None:
 def record_run(conn: sa.Connection, run: RunRecord) -> int:
     """Append a run to the history and return its id."""
     counts = run.counts.as_dict()
-    columns = ["started_at", "finished_at", "mode", "status", "source", "watermark_before", "watermark_after", "error"]
+    columns = ["started_at", "finished_at", "mode", "status", "source", "watermark_before", "watermark_after", "error",
+               "undoes"]
     values = [getattr(run, c) for c in columns] + list(counts.values())
     columns += list(counts)
     cursor = conn.exec_driver_sql(

@@ -106,12 +106,19 @@ def m004_runs_count_touches(conn: sa.Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN touched INTEGER")
 
 
+def m005_runs_record_undo(conn: sa.Connection) -> None:
+    """An undo run names the run it took back (`undoes`); NULL for every other run."""
+    if "undoes" not in _columns(conn, "runs"):
+        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN undoes INTEGER")
+
+
 #: The working database's migrations, in order: the file's user_version is how many have run.
 WORKING_MIGRATIONS: tuple[Migration, ...] = (
     m001_tables_of_v0_1_0,
     m002_journal_as_columns,
     m003_working_without_rowid,
     m004_runs_count_touches,
+    m005_runs_record_undo,
 )
 
 # ---------------------------------------------------------------------------

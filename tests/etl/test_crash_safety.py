@@ -111,3 +111,38 @@ def test_killed_between_the_working_and_the_stats_commit_the_stats_are_rebuilt(t
     stats = read_table(folder.stats_db, "stats", order_by="use_code").set_index("use_code")
     assert stats["parcel_count"].to_dict() == working.groupby("use_code").size().to_dict()
     assert stats["assessed_value"].to_dict() == working.groupby("use_code")["assessed_value"].sum().round(2).to_dict()
+
+
+UNDO_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from countydatasync_gui.etl import undo
+    from countydatasync_gui.etl.datafolder import DataFolder
+
+    # Power cut inside the undo's transaction: parcels put back and journaled, the state not yet saved.
+    undo.save_state = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+    undo.undo_run(DataFolder.resolve(sys.argv[1]), int(sys.argv[2]))
+    """
+)
+
+
+def test_killed_undo_changes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "county.sqlite"
+    create_demo_county(source, parcels=5_000, seed=9)
+    folder = DataFolder.resolve(tmp_path / "data")
+    _sync_in_process(folder, source)
+    edit_demo_county(source, changes=500, seed=10)
+    _sync_in_process(folder, source)
+    before = [read_table(folder.working_db, table, order_by="rowid" if table != "working" else "id")
+              for table in ("working", "journal", "runs")]
+    stats_before, state_before = read_table(folder.stats_db, "stats"), load_state(folder.working_db)
+
+    killed = subprocess.run([sys.executable, "-c", UNDO_CHILD, str(folder.path), "2"])
+
+    assert killed.returncode == -9
+    after = [read_table(folder.working_db, table, order_by="rowid" if table != "working" else "id")
+             for table in ("working", "journal", "runs")]
+    for old, new in zip(before, after, strict=True):
+        pd.testing.assert_frame_equal(old, new)
+    pd.testing.assert_frame_equal(read_table(folder.stats_db, "stats"), stats_before)
+    assert load_state(folder.working_db) == state_before

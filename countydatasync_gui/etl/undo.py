@@ -1,0 +1,161 @@
+"""Undo a committed sync: every parcel it added, changed or deleted goes back to its state before the run.
+
+The journal holds each applied change with old and new values, so an undo is
+the journal read backwards: a parcel the run added is deleted, a changed one
+gets its old values back, a deleted one returns. It is one transaction and a
+run of its own (mode `undo`, `undoes` naming the run), journaled like any
+other, so undoing the undo applies the changes again.
+
+After an undo the next sync must offer the undone parcels again (the county's
+values did not change): the watermark goes back to where the undone run
+started (re-reading rows that did not change costs a comparison, nothing
+more), and the content hashes of the undone parcels are forgotten, so a source
+without timestamps compares them field by field again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from . import content_hash, schema, stats, store
+from .changeset import Counts
+from .datafolder import DataFolder
+from .db import sqlite_engine
+from .errors import SyncError
+from .schema import ChangeKind
+from .state import RunRecord, RunStatus, SyncState, read_state, record_run, save_state
+from .timeutil import now_utc, to_utc_text
+from .use_codes import DEFAULT_CODE_TABLE
+
+log = logging.getLogger(__name__)
+
+UNDO_MODE = "undo"
+_NEW, _CHANGED, _DELETED = (kind.sql for kind in ChangeKind)
+_FIELDS = ", ".join(schema.FIELDS)
+_OLD_VALUES = ", ".join(f"old_{f}" for f in schema.VALUE_FIELDS)
+# The undo's own journal: each change of the undone run, reversed (new <-> deleted, old <-> new values).
+_REVERSED_JOURNAL = f"""
+    INSERT INTO journal
+    SELECT :undo_run, parcel_id,
+           CASE kind WHEN {_NEW} THEN {_DELETED} WHEN {_DELETED} THEN {_NEW} ELSE kind END, changed, NULL,
+           {", ".join(f"new_{f}, old_{f}" for f in schema.VALUE_FIELDS)}
+    FROM journal WHERE run_id = :run ORDER BY rowid
+"""
+
+
+class UndoBlocked(SyncError):
+    """Later runs changed some of the same parcels: undoing this one alone would lose their changes."""
+
+    def __init__(self, run_id: int, later_runs: list[int]) -> None:
+        runs = ", ".join(str(r) for r in later_runs)
+        super().__init__(
+            f"Later syncs changed some of the same parcels (run {runs}). Undo those too, newest first, "
+            f"back to and including run {run_id}, or undo nothing.",
+        )
+        self.later_runs = later_runs
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """The undo runs recorded, newest undone first, and what they put back."""
+
+    undo_runs: list[int]
+    undone_runs: list[int]
+    counts: Counts
+
+
+def undo_run(folder: DataFolder, run_id: int, *, including_later: bool = False,
+             code_table: str = DEFAULT_CODE_TABLE) -> UndoResult:
+    """Take back committed run `run_id` (and, with `including_later`, the later runs that touched its parcels).
+
+    Raises `UndoBlocked` (and changes nothing) if later runs changed some of the
+    same parcels and `including_later` is not given, `SyncError` if the run
+    cannot be undone (not committed, already undone, unknown). Holds the
+    folder's lock, so no sync runs meanwhile.
+    """
+    lock = folder.acquire_sync_lock()
+    engine = sqlite_engine(folder.working_db)
+    try:
+        with engine.begin() as conn:
+            store.migrate_working(conn)
+            _check_undoable(conn, run_id)
+            later = _later_runs_touching(conn, run_id)
+            if later and not including_later:
+                raise UndoBlocked(run_id, later)
+            undone = [*later, run_id]  # newest first: each undo sees the table as its run left it
+            undo_runs, totals = [], Counts()
+            state = read_state(conn)
+            for run in undone:
+                undo_id, counts = _undo_one(conn, run)
+                undo_runs.append(undo_id)
+                totals = Counts(**{k: getattr(totals, k) + getattr(counts, k) for k in totals.as_dict()})
+            # The watermark goes back to where the earliest undone run began, so the next sync reads
+            # the undone parcels again (a first load undone: no watermark, the next sync reads all).
+            earliest = conn.exec_driver_sql("SELECT watermark_before FROM runs WHERE run_id = ?", (run_id,)).scalar()
+            save_state(conn, SyncState(watermark=earliest, last_success_at=state.last_success_at,
+                                       last_run_id=undo_runs[-1], source=state.source))
+        log.info("Undid run %s (undo runs %s): %s parcels put back", ", ".join(map(str, undone)),
+                 ", ".join(map(str, undo_runs)), f"{totals.to_apply:,}")
+    finally:
+        engine.dispose()
+        lock.release()
+    stats.rebuild_stats(folder.working_db, folder.stats_db, undo_runs[-1], code_table)
+    return UndoResult(undo_runs, undone, totals)
+
+
+def _check_undoable(conn: sa.Connection, run_id: int) -> None:
+    row = conn.exec_driver_sql("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise SyncError(f"There is no run {run_id} in this data folder's history.")
+    if row[0] != RunStatus.COMMITTED:
+        raise SyncError(f"Run {run_id} changed no parcels ({row[0].replace('_', ' ')}), so there is nothing to undo.")
+    if conn.exec_driver_sql("SELECT 1 FROM runs WHERE undoes = ?", (run_id,)).fetchone():
+        raise SyncError(f"Run {run_id} was undone already. To apply it again, undo that undo.")
+
+
+def _later_runs_touching(conn: sa.Connection, run_id: int) -> list[int]:
+    """Committed runs after `run_id` that changed any parcel it changed, newest first (undone ones left out)."""
+    rows = conn.exec_driver_sql(
+        """
+        SELECT DISTINCT later.run_id FROM journal later JOIN runs r ON r.run_id = later.run_id
+        WHERE later.run_id > :run AND r.status = 'committed'
+          AND NOT EXISTS (SELECT 1 FROM runs u WHERE u.undoes = later.run_id)
+          AND later.parcel_id IN (SELECT parcel_id FROM journal WHERE run_id = :run)
+        ORDER BY later.run_id DESC
+        """, {"run": run_id},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _undo_one(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:
+    """Reverse one run's journal in the working table; record and journal the undo run."""
+    kinds = dict(conn.exec_driver_sql(
+        "SELECT kind, count(*) FROM journal WHERE run_id = ? GROUP BY kind", (run_id,)).fetchall())
+    counts = Counts(new=kinds.get(ChangeKind.DELETED, 0), changed=kinds.get(ChangeKind.CHANGED, 0),
+                    deleted=kinds.get(ChangeKind.NEW, 0))
+    now = to_utc_text(now_utc())
+    undo_id = record_run(conn, RunRecord(
+        started_at=now, finished_at=now, mode=UNDO_MODE, status=RunStatus.COMMITTED,
+        source=f"undo of run {run_id}", counts=counts, undoes=run_id,
+    ))
+    params = {"run": run_id, "undo_run": undo_id}
+    # Changed and deleted parcels get their old values back (in parcel-id order, like every load).
+    conn.execute(sa.text(
+        f"INSERT INTO {schema.WORKING_TABLE} ({_FIELDS}) SELECT parcel_id, {_OLD_VALUES} FROM journal "
+        f"WHERE run_id = :run AND kind IN ({_CHANGED}, {_DELETED}) ORDER BY parcel_id "
+        f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{f} = excluded.{f}' for f in schema.VALUE_FIELDS)}"
+    ), params)
+    conn.execute(sa.text(
+        f"DELETE FROM {schema.WORKING_TABLE} WHERE id IN "
+        f"(SELECT parcel_id FROM journal WHERE run_id = :run AND kind = {_NEW})"
+    ), params)
+    # Hashes of the undone parcels would call them unchanged at the next content-compared sync.
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (content_hash.HASH_TABLE,)).fetchone():
+        conn.execute(sa.text(
+            f"DELETE FROM {content_hash.HASH_TABLE} WHERE id IN (SELECT parcel_id FROM journal WHERE run_id = :run)"
+        ), params)
+    conn.execute(sa.text(_REVERSED_JOURNAL), params)
+    return undo_id, counts
