@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench check-install clean
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -33,6 +33,11 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run
+
+# An installed copy must run: builds the sdist and the wheel, installs each into a fresh venv
+# outside the checkout and runs demo create, sync --yes --json and the GUI's --self-test (about 1 minute).
+check-install: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/check_installed_copy.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info
