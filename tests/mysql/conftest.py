@@ -56,9 +56,27 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def maria_server() -> Iterator[MariaServer]:
-    """Start the server once per session; stop it and delete its files afterwards."""
+@dataclass
+class RunningServer:
+    """A started mariadbd: how to reach it, and its process and files."""
+
+    server: MariaServer
+    process: subprocess.Popen
+    root: Path
+
+    def stop(self) -> None:
+        """Stop the server (as an administrator would) and delete its files."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_server() -> RunningServer:
+    """Start a throwaway server with the test account; skip (or fail, in CI) if MariaDB is not installed."""
     required = bool(os.environ.get("COUNTYDATASYNC_REQUIRE_MARIADB"))
 
     def unavailable(reason: str) -> None:
@@ -92,20 +110,26 @@ def maria_server() -> Iterator[MariaServer]:
          "--skip-log-bin", f"--log-error={log_file}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    instance = MariaServer(host="127.0.0.1", port=port, socket=sock)
+    running = RunningServer(MariaServer(host="127.0.0.1", port=port, socket=sock), process, root)
     try:
-        _wait_until_up(instance, process, log_file)
-        with instance.connect() as admin, admin.cursor() as cursor:
+        _wait_until_up(running.server, process, log_file)
+        with running.server.connect() as admin, admin.cursor() as cursor:
             cursor.execute(f"CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'")
             cursor.execute(f"GRANT ALL ON *.* TO '{USER}'@'%'")
-        yield instance
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+@pytest.fixture(scope="session")
+def maria_server() -> Iterator[MariaServer]:
+    """One server for the whole session; stopped and deleted afterwards."""
+    running = start_server()
+    try:
+        yield running.server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(root, ignore_errors=True)
+        running.stop()
 
 
 def _wait_until_up(server: MariaServer, process: subprocess.Popen, log_file: Path, seconds: float = 60) -> None:

@@ -8,17 +8,16 @@ refused login, and a server that drops the connection in the middle of a read.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
+from countydatasync_gui.etl.connection_check import test_connection
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import LoginRefused, SourceUnavailable
 from countydatasync_gui.etl.progress import Progress
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
 from countydatasync_gui.etl.state import load_state, recent_runs
 from countydatasync_gui.etl.sync import commit, plan_sync
-from tests.mysql.conftest import PASSWORD, SESSION_ZONE, MariaServer
+from tests.mysql.conftest import PASSWORD, SESSION_ZONE, MariaServer, RunningServer, start_server
 from tests.support import working_fields
 
 # A county table as a CAMA vendor might name it: mixed case, and `Use` and `Order` are reserved words.
@@ -106,46 +105,45 @@ def test_a_refused_login_says_so_and_changes_nothing(folder: DataFolder, maria_s
     assert "refused the login for user 'assessor'" in raised.value.message
     assert PASSWORD not in raised.value.message + str(raised.value.details)
     assert not folder.working_db.exists()
+    report = test_connection(wrong.source)  # the settings screen's test points at the password
+    assert not report.ok and report.password_rejected
 
 
-class DropConnectionsAfterFirstChunk(Progress):
-    """Kills every other connection of the test account once the first chunk is read, as a server restart would."""
+class StopServerAfterFirstChunk(Progress):
+    """Stops the whole server once the first chunk is read, as an administrator or a crash would."""
 
-    def __init__(self, server: MariaServer) -> None:
+    def __init__(self, running: RunningServer) -> None:
         super().__init__()
-        self.server, self.fired = server, False
+        self.running, self.fired = running, False
 
     def advance(self, done: int) -> None:
         if not self.fired:
             self.fired = True
-            worker = threading.Thread(target=self._kill)
-            worker.start()
-            worker.join()
-
-    def _kill(self) -> None:
-        with self.server.connect() as admin, admin.cursor() as cursor:
-            cursor.execute("SELECT id FROM information_schema.processlist WHERE user = 'assessor'")
-            for (connection_id,) in cursor.fetchall():
-                cursor.execute(f"KILL CONNECTION {int(connection_id)}")
+            self.running.stop()
 
 
-def test_server_gone_mid_read_fails_clearly_and_commits_nothing(
-    folder: DataFolder, maria_server: MariaServer, maria_database: str
-) -> None:
-    with maria_server.connect(maria_database) as db, db.cursor() as cursor:
-        cursor.execute(ROLL_DDL)
-        cursor.executemany(INSERT, [row(f"K-{i:05d}", "2024-01-01 00:00:00") for i in range(3000)])
-    small_chunks = settings_for(maria_server, maria_database, chunk_rows=100)
-    sync(folder, small_chunks)
-    before = (working_fields(folder), load_state(folder.working_db).watermark)
-    with maria_server.connect(maria_database) as db, db.cursor() as cursor:
-        cursor.execute("UPDATE `ParcelRoll` SET `Owner Name` = 'NEW OWNER', `LastEdit` = '2024-02-01 00:00:00'")
+def test_server_stopped_mid_read_fails_clearly_and_commits_nothing(folder: DataFolder) -> None:
+    running = start_server()  # a server of its own: this test stops it
+    try:
+        server = running.server
+        with server.connect() as admin, admin.cursor() as cursor:
+            cursor.execute("CREATE DATABASE roll")
+            cursor.execute("USE roll")
+            cursor.execute(ROLL_DDL)
+            cursor.executemany(INSERT, [row(f"K-{i:05d}", "2024-01-01 00:00:00") for i in range(3000)])
+        small_chunks = settings_for(server, "roll", chunk_rows=100)
+        sync(folder, small_chunks)
+        before = (working_fields(folder), load_state(folder.working_db).watermark)
+        with server.connect("roll") as db, db.cursor() as cursor:
+            cursor.execute("UPDATE `ParcelRoll` SET `Owner Name` = 'NEW OWNER', `LastEdit` = '2024-02-01 00:00:00'")
 
-    dropper = DropConnectionsAfterFirstChunk(maria_server)
-    with pytest.raises(SourceUnavailable) as raised:
-        plan_sync(folder, small_chunks, progress=dropper)
+        stopper = StopServerAfterFirstChunk(running)
+        with pytest.raises(SourceUnavailable) as raised:
+            plan_sync(folder, small_chunks, progress=stopper)
 
-    assert dropper.fired and "could not be read" in raised.value.message
-    assert PASSWORD not in str(raised.value.details)
-    assert working_fields(folder).equals(before[0]) and load_state(folder.working_db).watermark == before[1]
-    assert recent_runs(folder.working_db)["status"].iloc[0] == "failed"
+        assert stopper.fired and "could not be read" in raised.value.message
+        assert PASSWORD not in str(raised.value.details)
+        assert working_fields(folder).equals(before[0]) and load_state(folder.working_db).watermark == before[1]
+        assert recent_runs(folder.working_db)["status"].iloc[0] == "failed"
+    finally:
+        running.stop()
