@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from countydatasync_gui.etl.connection_check import test_connection
+from countydatasync_gui.etl.connection_check import test_connection as check_connection
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import LoginRefused, SourceUnavailable
 from countydatasync_gui.etl.progress import Progress
@@ -105,7 +105,7 @@ def test_a_refused_login_says_so_and_changes_nothing(folder: DataFolder, maria_s
     assert "refused the login for user 'assessor'" in raised.value.message
     assert PASSWORD not in raised.value.message + str(raised.value.details)
     assert not folder.working_db.exists()
-    report = test_connection(wrong.source)  # the settings screen's test points at the password
+    report = check_connection(wrong.source)  # the settings screen's test points at the password
     assert not report.ok and report.password_rejected
 
 
