@@ -30,7 +30,7 @@ from .errors import ChangeSetClosed, DataFolderBusy, MassDeleteRefused, SourceCh
 from .export import StagedRows, create_and_load_working_db
 from .progress import Progress
 from .settings import SyncSettings
-from .source import Source
+from .sources import AnySource, open_source
 from .state import (
     CANCELLED, COMMITTED, DISCARDED, FAILED, NOTHING_TO_DO,
     RunRecord, SyncState, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
@@ -135,7 +135,7 @@ def plan_sync(
     lock = folder.acquire_sync_lock()
     started_at = to_utc_text(now_utc())
     staged: ChangeStore | None = None
-    source = Source(settings.source)
+    source = open_source(settings.source)
     state = SyncState()
     mode: Mode = "full_refresh" if full_refresh else "incremental"
     try:
@@ -381,7 +381,7 @@ def _describe_failure(exc: BaseException) -> tuple[str, str]:
     return status, message
 
 
-def _record_failure(folder: DataFolder, started_at: str, mode: str, source: Source, state: SyncState, exc: BaseException) -> None:
+def _record_failure(folder: DataFolder, started_at: str, mode: str, source: AnySource, state: SyncState, exc: BaseException) -> None:
     if isinstance(exc, DataFolderBusy):
         return  # the other sync owns the folder; it will write the history
     status, message = _describe_failure(exc)
