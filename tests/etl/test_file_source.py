@@ -208,3 +208,71 @@ def test_identity_is_the_path_so_a_replaced_file_is_the_same_source(tmp_path: Pa
     first = FileSource(SourceSettings(url=str(path))).identity
     write_csv(path, nal_rows(7))
     assert FileSource(SourceSettings(url=path.as_uri())).identity == first == f"file:{path.resolve()}"
+
+
+# ---------------------------------------------------------------------------
+# Parquet and Excel: the same first sync and in-place replacement, sheets chosen like tables
+# ---------------------------------------------------------------------------
+WI_HEADER = ["PARCELID", "OWNERNME1", "PROPCLASS", "AUXCLASS", "ASSDACRES", "GISACRES", "CNTASSDVALUE",
+             "LNDVALUE", "IMPVALUE", "SITEADRESS", "LOADDATE"]
+
+
+def wisconsin_rows(count: int) -> list[dict[str, str]]:
+    """Wisconsin statewide rows: text everywhere, as counties submit them."""
+    return [{"PARCELID": f"0{n:03d}-1109", "OWNERNME1": f"OWNER {n}", "PROPCLASS": "2,4", "AUXCLASS": "",
+             "ASSDACRES": "", "GISACRES": f"{1 + n % 5}.5", "CNTASSDVALUE": f"{200_000 + n}", "LNDVALUE": "50000",
+             "IMPVALUE": f"{150_000 + n}", "SITEADRESS": f"{n} OAK RD", "LOADDATE": "2026-01-05"}
+            for n in range(count)]
+
+
+def edited(rows: list[dict[str, str]], value_key: str, more: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The next night's roll: rows 1 and 2 revalued, rows 5 and 6 gone, `more` added."""
+    changed = [dict(row) for row in rows]
+    for n in (1, 2):
+        changed[n][value_key] = "777777"
+    return changed[:5] + changed[7:] + more
+
+
+def test_parquet_first_sync_and_replaced_file(folder: DataFolder, tmp_path: Path) -> None:
+    path = tmp_path / "nal.parquet"
+    rows = nal_rows(60)
+    pd.DataFrame(rows, columns=NAL_HEADER).to_parquet(path, index=False)
+    settings = settings_for(path)
+    assert counts(run(folder, settings)) == (60, 0, 0, 0, 0)
+    assert read_table(folder.working_db, "working").set_index("id").loc["01-0009", "assessed_value"] == 100_009.0
+    pd.DataFrame(edited(rows, "AV_SD", nal_rows(63)[60:]), columns=NAL_HEADER).to_parquet(path, index=False)
+    assert counts(run(folder, settings)) == (3, 2, 2, 56, 0)
+
+
+def test_excel_wisconsin_sheet_first_sync_and_replaced_file(folder: DataFolder, tmp_path: Path) -> None:
+    path = tmp_path / "V11_Parcels.xlsx"
+    rows = wisconsin_rows(40)
+
+    def write(table: list[dict[str, str]]) -> None:
+        with pd.ExcelWriter(path) as book:
+            pd.DataFrame({"note": ["exported by the CAMA vendor"]}).to_excel(book, sheet_name="About", index=False)
+            pd.DataFrame(table, columns=WI_HEADER).to_excel(book, sheet_name="Parcels", index=False)
+
+    write(rows)
+    settings = settings_for(path, preset="wisconsin", table="Parcels")
+    assert counts(run(folder, settings)) == (40, 0, 0, 0, 0)
+    working = read_table(folder.working_db, "working").set_index("id")
+    assert working.loc["0003-1109", "use_code"] == "2" and working.loc["0003-1109", "acres"] == 4.5
+    assert FileSource(settings.source).catalogue()[0] == ["About", "Parcels"]
+
+    # The Wisconsin rows carry LOADDATE: a new load gets a new date, so the edited rows are read again.
+    more = [{**row, "LOADDATE": "2026-02-05"} for row in wisconsin_rows(43)[40:]]
+    revised = [{**row, "LOADDATE": "2026-02-05"} for row in edited(rows, "CNTASSDVALUE", more)]
+    write(revised)
+    # Incremental by LOADDATE finds the new and changed parcels; a gone parcel needs a full refresh.
+    assert counts(run(folder, settings)) == (3, 2, 0, 36, 0)
+    assert counts(commit(plan_sync(folder, settings, full_refresh=True))) == (0, 0, 2, 41, 0)
+
+
+def test_an_excel_sheet_that_does_not_exist_is_named_with_the_ones_that_do(tmp_path: Path) -> None:
+    path = tmp_path / "roll.xlsx"
+    pd.DataFrame(nal_rows(3), columns=NAL_HEADER).to_excel(path, sheet_name="NAL", index=False)
+    with pytest.raises(SourceSchemaError, match="no sheet named 'Roll 2026'.*NAL"):
+        FileSource(settings_for(path, table="Roll 2026").source).check()
+    report = test_connection(settings_for(path, table="Roll 2026").source)
+    assert not report.ok and report.tables == ["NAL"]
