@@ -39,7 +39,7 @@ import tomlkit
 from .datafolder import DataFolder
 from .demo import create_demo_county
 from .errors import SyncError
-from .file_kinds import is_file_address
+from .file_kinds import absolute, is_file_address
 from .mapping import parse_mapping
 from .passwords import Prompt, find_password, password_help, password_origin, safe_url, strip_password
 from .presets import get_preset
@@ -120,7 +120,9 @@ def load_settings(
     if unknown:
         raise ConfigError(f"The [source] section has unknown settings: {', '.join(sorted(unknown))}. "
                           f"Known ones: {', '.join(sorted(_SOURCE_KEYS))}.")
-    url = source_url or section.get("url")
+    # A relative file path means the current folder on the command line, the settings file's folder in it.
+    config_folder = (config_file or config_path(folder)).parent
+    url = absolute(source_url, Path.cwd()) if source_url else absolute(section["url"], config_folder) if "url" in section else None
     sync_options = _sync_options(data)
     if url is None and section:
         raise ConfigError(f"The [source] section of {config_file or config_path(folder)} has no url. Add the "

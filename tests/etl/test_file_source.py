@@ -276,3 +276,17 @@ def test_an_excel_sheet_that_does_not_exist_is_named_with_the_ones_that_do(tmp_p
         FileSource(settings_for(path, table="Roll 2026").source).check()
     report = test_connection(settings_for(path, table="Roll 2026").source)
     assert not report.ok and report.tables == ["NAL"]
+
+
+def test_command_line_syncs_a_relative_file_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from countydatasync_gui.cli import main
+
+    write_csv(tmp_path / "nal.csv", nal_rows(4))
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    assert main(["sync", "--data-dir", str(data), "--source", "nal.csv", "--preset", "florida_nal", "--yes"]) == 0
+    assert len(read_table(DataFolder(data).working_db, "working")) == 4
+    # In config.toml a relative path is next to the settings file, whichever folder the sync starts from.
+    (data / "config.toml").write_text('[source]\nurl = "../nal.csv"\npreset = "florida_nal"\n', encoding="utf-8")
+    monkeypatch.chdir(data / "logs")
+    assert main(["sync", "--data-dir", str(data), "--yes"]) == 0
