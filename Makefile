@@ -22,10 +22,11 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/lint-imports
 
-# ensure_postgres.sh installs Debian's PostgreSQL server for tests/pg when missing (as root);
-# elsewhere those tests skip and say how to get it.
+# ensure_postgres.sh and ensure_mariadb.sh install Debian's PostgreSQL and MariaDB servers for
+# tests/pg and tests/mariadb when missing (as root); elsewhere those tests skip and say how to get them.
 test: lint
 	@bash scripts/ensure_postgres.sh
+	@bash scripts/ensure_mariadb.sh
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Not part of `make test`: sizes of 100,000 and 1,000,000 parcels take several minutes.
