@@ -16,21 +16,24 @@ from urllib.parse import unquote, urlparse
 CSV = "csv"
 EXCEL = "excel"
 PARQUET = "parquet"
+GIS = "gis"
 
 #: suffix -> kind of file
 KINDS: dict[str, str] = {
     ".csv": CSV, ".tsv": CSV, ".txt": CSV, ".tab": CSV,
     ".xlsx": EXCEL, ".xlsm": EXCEL,
     ".parquet": PARQUET, ".pq": PARQUET,
+    ".gpkg": GIS, ".shp": GIS, ".zip": GIS, ".gdb": GIS,  # .zip: a zipped shapefile; .gdb: a folder
 }
 #: words for each kind, for messages and the file picker
-KIND_WORDS = {CSV: "comma- or tab-separated text file", EXCEL: "Excel workbook", PARQUET: "Parquet file"}
+KIND_WORDS = {CSV: "comma- or tab-separated text file", EXCEL: "Excel workbook", PARQUET: "Parquet file", GIS: "GIS layer"}
 #: the file picker's filter (Qt's "Words (*.a *.b);;…" form, but plain text: no Qt here)
 FILE_DIALOG_FILTER = ";;".join([
     "County files (" + " ".join(f"*{suffix}" for suffix in KINDS) + ")",
     "Text files (*.csv *.tsv *.txt *.tab)",
     "Excel workbooks (*.xlsx *.xlsm)",
     "Parquet files (*.parquet *.pq)",
+    "GIS layers (*.gpkg *.shp *.zip *.gdb)",
     "All files (*)",
 ])
 

@@ -1,4 +1,4 @@
-"""Read parcel rows from a file the county hands over: CSV/TSV/TXT, Parquet or an Excel workbook.
+"""Read parcel rows from a file the county hands over: CSV/TSV/TXT, Parquet, Excel or a GIS layer.
 
 `FileSource` has the interface the sync uses for a database (`describe`,
 `identity`, `check`, `count`, `read`, `catalogue`), so the column mapping,
@@ -32,7 +32,8 @@ import pyarrow.parquet as pq
 
 from . import mapping, schema
 from .errors import SourceSchemaError, SourceUnavailable
-from .file_kinds import file_kind, file_path
+from .file_kinds import GIS, file_kind, file_path
+from .gis_source import GisReader
 from .settings import DEFAULT_TABLE, SourceSettings
 from .source import resolve_mapping
 
@@ -60,16 +61,16 @@ class FileSource:
 
     # -- What the sync shows and stores ------------------------------------------------------
     def describe(self) -> str:
-        """The file in words: its name, and the sheet of a workbook."""
-        if self.kind == "excel":
-            return f"{self.path.name}, sheet {self._sheet_name()}"
+        """The file in words: its name, and the sheet of a workbook or the layer of a GIS file."""
+        if self.kind in ("excel", GIS):
+            return f"{self.path.name}, {'sheet' if self.kind == 'excel' else 'layer'} {self._sheet_name()}"
         return self.path.name
 
     @property
     def identity(self) -> str:
         """The file's absolute path (and sheet): the same when the county replaces the file in place."""
         identity = f"file:{self.path.expanduser().resolve()}"
-        return f"{identity}#{self.settings.table}" if self.kind == "excel" else identity
+        return f"{identity}#{self.settings.table}" if self.kind in ("excel", GIS) else identity
 
     # -- Interface of `source.Source` -----------------------------------------------------------
     def check(self) -> None:
@@ -101,14 +102,15 @@ class FileSource:
             found = reader.columns()
             if found is None:
                 raise SourceSchemaError(
-                    f"The workbook '{self.path.name}' has no sheet named '{self.settings.table}'. "
+                    f"The {'workbook' if self.kind == 'excel' else 'file'} '{self.path.name}' has no "
+                    f"{'sheet' if self.kind == 'excel' else 'layer'} named '{self.settings.table}'. "
                     f"It has: {', '.join(reader.tables())}. Choose one of them in the settings.")
             columns = [name for name, _ in found]
             self._specs = resolve_mapping(self.settings, columns, f"file {self.path.name}")
         return self._specs
 
     def _sheet_name(self) -> str:
-        return self.settings.table if self.settings.table != DEFAULT_TABLE else "the first sheet"
+        return self.settings.table if self.settings.table != DEFAULT_TABLE else f"the first {'sheet' if self.kind == 'excel' else 'layer'}"
 
     def _reader(self) -> _Reader:
         """The reader for this file's kind, after checking that the file is there and readable."""
@@ -116,6 +118,9 @@ class FileSource:
             raise SourceUnavailable(
                 f"The source file '{self.path}' was not found. Check the file name in the settings, "
                 "and that the county's export has been copied there.", details=str(self.path))
+        if self.kind == GIS:
+            # A file geodatabase is a folder; GDAL checks what it can open and says so.
+            return GisReader(self.path, self.settings)
         if self.path.is_dir():
             raise SourceUnavailable(f"The source '{self.path}' is a folder, not a file. Choose the file itself.",
                                     details=str(self.path))
@@ -131,10 +136,6 @@ class FileSource:
             raise SourceSchemaError(f"The source file '{self.path.name}' is empty. Ask for a new copy of the export.",
                                     details=f"{self.path}: {len(head)} bytes")
         readers: dict[str, type[_Reader]] = {"csv": _CsvReader, "parquet": _ParquetReader, "excel": _ExcelReader}
-        if self.kind not in readers:
-            raise SourceUnavailable(
-                f"CountyDataSync cannot read '{self.path.name}' files. Use a CSV, TSV, TXT, Parquet or Excel (.xlsx) file.",
-                details=str(self.path))
         return readers[self.kind](self.path, head, self.settings, self._id_column())
 
     def _id_column(self) -> str | None:

@@ -28,7 +28,7 @@ FILE, SQLITE, POSTGRES, SQLSERVER, OTHER = "file", "sqlite", "postgresql", "mssq
 FILE_KINDS = (FILE, SQLITE)
 KINDS = (
     (SQLITE, "SQLite file (on this computer or a shared drive)"),
-    (FILE, "County file (CSV, TSV, TXT, Excel or Parquet)"),
+    (FILE, "County file (CSV, TSV, TXT, Excel, Parquet or GIS layer)"),
     (POSTGRES, "PostgreSQL server"),
     (SQLSERVER, "SQL Server"),
     (OTHER, "Other (type a database address)"),
@@ -160,7 +160,7 @@ class SourceForm(QWidget):
                 raise SourceFormError("Choose the county's file with Browse….")
             if file_path(path) is None:
                 raise SourceFormError(f"'{Path(path).name}' is not a kind of file CountyDataSync reads. "
-                                      "Choose a CSV, TSV, TXT, Excel (.xlsx) or Parquet file.")
+                                      "Choose a CSV, TSV, TXT, Excel (.xlsx), Parquet or GIS file.")
             return str(Path(path).expanduser())
         if kind == SQLITE:
             path = self.file_edit.text().strip()
