@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = commands.add_parser("sync", help="pull what changed since the last sync, show it, and commit it")
     _add_data_dir(sync)
-    sync.add_argument("--source", metavar="URL", help="SQLAlchemy URL of the county's database (default: the demo county)")
+    sync.add_argument("--source", metavar="URL|PATH", help="SQLAlchemy URL of the county's database, or a CSV, TSV, TXT, "
+                      "Parquet or Excel file (path or file: URL) (default: the demo county)")
     sync.add_argument("--table", metavar="NAME", help="source table or view (default: parcels)")
     sync.add_argument("--preset", metavar="NAME", help="column mapping preset: wisconsin or florida_nal")
     _add_config(sync)

@@ -39,6 +39,7 @@ import tomlkit
 from .datafolder import DataFolder
 from .demo import create_demo_county
 from .errors import ConfigError
+from .file_kinds import absolute, is_file_address
 from .mapping import parse_mapping
 from .passwords import Prompt, find_password, password_help, password_origin, safe_url, strip_password
 from .presets import get_preset
@@ -49,7 +50,9 @@ log = logging.getLogger(__name__)
 
 DEMO_PARCELS = 25_000
 CONFIG_FILE = "config.toml"
-_SOURCE_KEYS = {"url", "schema", "table", "timezone", "lookback", "preset", "code_table", "columns"}
+_SOURCE_KEYS = {"url", "schema", "table", "timezone", "lookback", "preset", "code_table", "columns", "csv"}
+# [source.csv]: how to read a delimited file, where detection guesses wrong (see `file_source`).
+_CSV_KEYS = {"delimiter", "quote", "encoding", "header_row"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "minutes"}
 
@@ -113,7 +116,9 @@ def load_settings(
     if unknown:
         raise ConfigError(f"The [source] section has unknown settings: {', '.join(sorted(unknown))}. "
                           f"Known ones: {', '.join(sorted(_SOURCE_KEYS))}.")
-    url = source_url or section.get("url")
+    # A relative file path means the current folder on the command line, the settings file's folder in it.
+    config_folder = (config_file or config_path(folder)).parent
+    url = absolute(source_url, Path.cwd()) if source_url else absolute(section["url"], config_folder) if "url" in section else None
     sync_options = _sync_options(data)
     if url is None and section:
         raise ConfigError(f"The [source] section of {config_file or config_path(folder)} has no url. Add the "
@@ -147,6 +152,12 @@ def _source_settings(section: dict[str, Any], *, url: str, table: str | None, pr
             options[name] = section[key]
     if "lookback" in section:
         options["lookback"] = parse_lookback(section["lookback"])
+    if "csv" in section:
+        unknown = set(section["csv"]) - _CSV_KEYS
+        if unknown:
+            raise ConfigError(f"The [source.csv] section has unknown settings: {', '.join(sorted(unknown))}. "
+                              f"Known ones: {', '.join(sorted(_CSV_KEYS))}.")
+        options["file_options"] = dict(section["csv"])
     source = SourceSettings(url=url, table=table or section.get("table", DEFAULT_TABLE), **options)
     source.zone()  # an unknown time zone is a config error now, not half-way through a sync
     return source
@@ -210,11 +221,15 @@ def save_config(path: Path, settings: SyncSettings) -> None:
         "lookback": format_lookback(source.lookback), "preset": source.preset,
         "code_table": None if source.preset and get_preset(source.preset).code_table == source.code_table else source.code_table,
     }
+    if is_file_address(source.url):
+        values["url"] = source.url  # a path as the user chose it, not rewritten as a URL
     for key, value in values.items():
         if value is None:
             section.pop(key, None)
         else:
             section[key] = value
+    if source.file_options:
+        section["csv"] = dict(source.file_options)
     columns = {field: spec.to_toml() for field, spec in _columns_to_write(source).items()}
     # Update the columns table in place: entries whose value is unchanged keep their comments.
     table = section.get("columns") if columns else None

@@ -20,7 +20,8 @@ from . import mapping, schema
 from .errors import SyncError
 from .settings import SourceSettings
 from .errors import LoginRefused
-from .source import Source, describe_url
+from .source import describe_url
+from .sources import AnySource, open_source
 from .validate import validate_chunk
 
 SAMPLE_ROWS = 200
@@ -45,7 +46,7 @@ def test_connection(settings: SourceSettings, sample_rows: int = SAMPLE_ROWS) ->
     """Connect to the source, list its tables and the chosen table's columns, and check the mapping."""
     source_words = describe_url(settings.url) if _parses(settings.url) else settings.url
     try:
-        source = Source(settings)
+        source = open_source(settings)
         tables, columns = source.catalogue()
     except SyncError as exc:
         return ConnectionReport(
@@ -103,7 +104,7 @@ def _check_mapping(settings: SourceSettings, column_names: list[str]) -> tuple[l
     return problems, notes
 
 
-def _check_sample(source: Source, sample_rows: int) -> tuple[list[str], list[str]]:
+def _check_sample(source: AnySource, sample_rows: int) -> tuple[list[str], list[str]]:
     """Read a sample through the mapping and validation; say how many rows would be rejected, and why."""
     reader = source.read(None, sample_rows)
     try:

@@ -18,6 +18,9 @@ REQUIRED_FIELDS: tuple[str, ...] = (ID, "owner", "use_code", "acres", "assessed_
 OPTIONAL_FIELDS: tuple[str, ...] = ("site_address", "land_value", "improvement_value")
 #: All fields, in the order of the working table.
 FIELDS: tuple[str, ...] = REQUIRED_FIELDS + OPTIONAL_FIELDS
+#: not a field: a source may add it to a row it could not read properly (a ragged line of a file);
+#: validation rejects the row with its text as the reason
+READ_PROBLEM = "_read_problem"
 
 TEXT_FIELDS: tuple[str, ...] = ("owner", "use_code", "site_address")
 NUMERIC_FIELDS: tuple[str, ...] = ("acres", "assessed_value", "land_value", "improvement_value")

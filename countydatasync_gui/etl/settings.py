@@ -58,6 +58,9 @@ class SourceSettings:
     code_table: str = DEFAULT_CODE_TABLE
     #: the preset the mapping came from, for display only
     preset: str | None = None
+    #: how to read a file source: a CSV's `delimiter`, `quote`, `encoding` and `header_row`
+    #: ([source.csv] in config.toml); detected from the file when left out
+    file_options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     #: found at run time (keyring, environment, prompt); never in repr, logs or files
     password: str | None = field(default=None, repr=False, compare=False)
 

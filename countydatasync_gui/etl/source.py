@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from . import mapping, schema
 from .errors import LoginRefused, MappingError, SourceSchemaError, SourceUnavailable
+from .file_kinds import file_path, is_file_address
 from .passwords import password_help
 from .settings import SourceSettings
 
@@ -66,21 +67,39 @@ _AUTH_WORDS = ("password authentication failed", "no password supplied", "login 
 
 
 def parse_url(url: str) -> URL:
-    """Parse a SQLAlchemy URL, or raise a clear error."""
+    """Parse a SQLAlchemy URL (a file source's path becomes a `file` URL), or raise a clear error."""
+    if is_file_address(url):
+        return URL.create("file", database=str(file_path(url)))
     try:
         return make_url(url)
     except ArgumentError as exc:
         raise SourceUnavailable(
-            f"The source address '{url}' is not a database address. It should look like "
-            "'sqlite:///C:/county/parcels.sqlite' or 'postgresql://user@host/county'.",
+            f"The source address '{url}' is not a database address or a file CountyDataSync can read. "
+            "It should look like 'sqlite:///C:/county/parcels.sqlite', 'postgresql://user@host/county' "
+            "or a file such as 'C:/county/roll.csv'.",
             details=str(exc),
         ) from exc
+
+
+def resolve_mapping(settings: SourceSettings, names: list[str], what: str) -> dict[str, mapping.ColumnSpec]:
+    """The mapping matched to a source's column `names`; `SourceSchemaError` naming `what` if it does not fit."""
+    try:
+        specs, problems = mapping.resolve(settings.specs(), names, strict_optional=not settings.is_default_layout)
+    except MappingError as exc:
+        raise SourceSchemaError(exc.message, details=exc.details) from exc
+    if problems:
+        raise SourceSchemaError(
+            f"The source {what} does not match the column mapping: " + "; ".join(problems)
+            + ". Check the column names in the settings.",
+            details=f"columns found: {', '.join(names)}",
+        )
+    return specs
 
 
 def describe_url(url: str) -> str:
     """The source in words, never with a password: a file name, or database on host."""
     parsed = parse_url(url)
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() in ("sqlite", "file"):
         return Path(parsed.database or "memory").name
     where = parsed.host or "local server"
     if parsed.port:
@@ -165,19 +184,7 @@ class Source:
                     f"The source has no table named '{self.settings.table}'. Check the table name in the settings.",
                     details=str(exc),
                 ) from exc
-            try:
-                specs, problems = mapping.resolve(
-                    self.settings.specs(), table.c.keys(), strict_optional=not self.settings.is_default_layout
-                )
-            except MappingError as exc:
-                raise SourceSchemaError(exc.message, details=exc.details) from exc
-            if problems:
-                raise SourceSchemaError(
-                    f"The source table '{self.settings.table}' does not match the column mapping: " + "; ".join(problems)
-                    + ". Check the column names in the settings.",
-                    details=f"columns found: {', '.join(table.c.keys())}",
-                )
-            self._table, self._specs = table, specs
+            self._table, self._specs = table, resolve_mapping(self.settings, table.c.keys(), f"table '{self.settings.table}'")
         return self._table
 
     def _select(self, table: sa.Table, since: datetime | None, *columns: sa.ColumnElement) -> sa.Select:

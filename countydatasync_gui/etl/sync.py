@@ -36,7 +36,7 @@ from .export import StagedRows, create_and_load_working_db
 from .progress import Progress, Step
 from .schema import ChangeKind
 from .settings import SyncSettings
-from .source import Source
+from .sources import AnySource, open_source
 from .state import (
     RunRecord, RunStatus, SyncState, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
 )
@@ -142,7 +142,7 @@ def plan_sync(
     lock = folder.acquire_sync_lock()
     started_at = to_utc_text(now_utc())
     staged: ChangeStore | None = None
-    source = Source(settings.source)
+    source = open_source(settings.source)
     state = SyncState()
     mode: Mode = "full_refresh" if full_refresh else "incremental"
     try:
@@ -454,7 +454,7 @@ def open_waiting(folder: DataFolder, settings: SyncSettings) -> ChangeSet:
             raise ChangeSetClosed("There is no sync waiting for review. Run a sync first.")
         staged = ChangeStore(folder.waiting_review, settings.source.code_table, create=False)
         plan = staged.load_plan()
-        if plan["source_identity"] != Source(settings.source).identity:
+        if plan["source_identity"] != open_source(settings.source).identity:
             staged.close(delete=False)
             raise SourceChanged(
                 "The sync waiting for review was planned from another source than the one set now. "
@@ -500,7 +500,7 @@ def _describe_failure(exc: BaseException) -> tuple[RunStatus, str]:
     return status, message
 
 
-def _record_failure(folder: DataFolder, started_at: str, mode: str, source: Source, state: SyncState, exc: BaseException) -> None:
+def _record_failure(folder: DataFolder, started_at: str, mode: str, source: AnySource, state: SyncState, exc: BaseException) -> None:
     if isinstance(exc, DataFolderBusy):
         return  # the other sync owns the folder; it will write the history
     status, message = _describe_failure(exc)

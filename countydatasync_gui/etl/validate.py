@@ -40,12 +40,17 @@ def validate_chunk(raw: pd.DataFrame, zone: ZoneInfo, since: str | None = None) 
     altogether: a text-cursor source is read with a margin (see `source`), and
     those rows were loaded by an earlier sync.
     """
+    problems = raw[schema.READ_PROBLEM].to_numpy(object) if schema.READ_PROBLEM in raw else None
     raw = raw.reindex(columns=list(schema.FIELDS)).reset_index(drop=True)
+    # A row the source could not read properly (see `schema.READ_PROBLEM`) is rejected for that first.
+    reasons = pd.Series("", index=raw.index, dtype=object)
+    if problems is not None:
+        problems = pd.Series(problems, index=raw.index, dtype=object)
+        reasons = reasons.where(problems.isna(), problems.astype(str) + "; ")
     stamps, bad_stamps = normalise_timestamps(raw[schema.LAST_UPDATED], zone)
     if since is not None:
         inside = ~(stamps.notna() & (stamps < since))
-        raw, stamps, bad_stamps = (s[inside].reset_index(drop=True) for s in (raw, stamps, bad_stamps))
-    reasons = pd.Series("", index=raw.index, dtype=object)
+        raw, stamps, bad_stamps, reasons = (s[inside].reset_index(drop=True) for s in (raw, stamps, bad_stamps, reasons))
     clean = pd.DataFrame(index=raw.index)
 
     # -- Parcel id: text, trimmed; a missing id cannot be matched to anything.

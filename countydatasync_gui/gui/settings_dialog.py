@@ -32,7 +32,7 @@ from ..etl.source import describe_url, parse_url
 from .banner import MessageBanner
 from .connection_test import ConnectionTester, plain, report_html
 from .mapping_editor import MappingEditor
-from .source_form import SQLITE, SourceForm
+from .source_form import FILE_KINDS, SourceForm
 from .table_form import TableForm
 
 
@@ -142,7 +142,7 @@ class SettingsDialog(QDialog):
         self._kind_changed()
 
     def _kind_changed(self) -> None:
-        self.table_form.show_schema(self.source_form.kind != SQLITE)  # SQLite has no schemas
+        self.table_form.show_schema(self.source_form.kind not in FILE_KINDS)  # files have no schemas
 
     def _show_preset_notes(self) -> None:
         name = self.preset_box.currentData()
@@ -172,9 +172,10 @@ class SettingsDialog(QDialog):
         code_table = get_preset(preset).code_table if preset else self.current.source.code_table
         return SourceSettings(
             url=self.source_form.url(), table=self.table_form.table(),
-            schema_name=self.table_form.schema() if self.source_form.kind != SQLITE else None,
+            schema_name=self.table_form.schema() if self.source_form.kind not in FILE_KINDS else None,
             columns=columns, timezone=self.table_form.timezone(), lookback=self.table_form.lookback(),
-            code_table=code_table, preset=preset)
+            # [source.csv] overrides have no fields on this screen: kept as config.toml has them
+            code_table=code_table, preset=preset, file_options=self.current.source.file_options)
 
     def _password_for(self, url: str) -> str | None:
         """The typed password, else the saved one (keyring, environment), else this session's."""
@@ -244,7 +245,7 @@ class SettingsDialog(QDialog):
                 raise SyncError("Type or choose the table or view that holds the parcels (Test connection lists them).")
             source.zone()  # an unknown time zone, said now rather than at the next sync
             url = parse_url(source.url)
-            if self.source_form.kind == SQLITE and not Path(url.database or "").is_file():
+            if self.source_form.kind in FILE_KINDS and not Path(url.database or "").is_file():
                 raise SyncError(f"The file {url.database} was not found. Choose the county's file with Browse….")
             self._keep_password(url)
             settings = dataclasses.replace(self.current, source=source)

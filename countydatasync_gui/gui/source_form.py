@@ -1,9 +1,10 @@
 """Where the parcel records are: the source part of the settings screen.
 
-The clerk picks a kind of source (a SQLite file, a PostgreSQL or SQL Server
-server, or any other database address) and fills in plain fields; the form
-turns them into a SQLAlchemy URL, always without the password, which travels
-separately (system keyring, environment variable, or this session only).
+The clerk picks a kind of source (a county file such as a CSV export, a SQLite
+file, a PostgreSQL or SQL Server server, or any other database address) and
+fills in plain fields; the form turns them into a file path or a SQLAlchemy
+URL, always without the password, which travels separately (system keyring,
+environment variable, or this session only).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..etl.errors import SourceFormError
+from ..etl.file_kinds import FILE_DIALOG_FILTER, file_path
 from ..etl.passwords import ENV_VAR, keyring_available, strip_password
 
-SQLITE, POSTGRES, SQLSERVER, OTHER = "sqlite", "postgresql", "mssql", "other"
+FILE, SQLITE, POSTGRES, SQLSERVER, OTHER = "file", "sqlite", "postgresql", "mssql", "other"
+#: Kinds whose source is a file picked with Browse… (no server, no password).
+FILE_KINDS = (FILE, SQLITE)
 KINDS = (
     (SQLITE, "SQLite file (on this computer or a shared drive)"),
+    (FILE, "County file (CSV, TSV, TXT, Excel, Parquet or GIS layer)"),
     (POSTGRES, "PostgreSQL server"),
     (SQLSERVER, "SQL Server"),
     (OTHER, "Other (type a database address)"),
@@ -114,6 +119,11 @@ class SourceForm(QWidget):
 
     def set_url(self, url: str, password_place: str | None = None) -> None:
         """Fill the fields from a source address; `password_place` says where a saved password is (or None)."""
+        path = file_path(url)
+        if path is not None:
+            self.file_edit.setText(str(path))
+            self.set_kind(FILE)
+            return
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -140,6 +150,14 @@ class SourceForm(QWidget):
     def url(self) -> str:
         """The source address as entered, without a password; `SourceFormError` says what is missing."""
         kind = self.kind
+        if kind == FILE:
+            path = self.file_edit.text().strip()
+            if not path:
+                raise SourceFormError("Choose the county's file with Browse….")
+            if file_path(path) is None:
+                raise SourceFormError(f"'{Path(path).name}' is not a kind of file CountyDataSync reads. "
+                                      "Choose a CSV, TSV, TXT, Excel (.xlsx), Parquet or GIS file.")
+            return str(Path(path).expanduser())
         if kind == SQLITE:
             path = self.file_edit.text().strip()
             if not path:
@@ -168,17 +186,20 @@ class SourceForm(QWidget):
         """The password typed (empty: none typed); a password typed into the address counts too."""
         typed = self.password_edit.text()
         if typed or self.kind != OTHER:
-            return typed if self.kind != SQLITE else ""
+            return typed if self.kind not in FILE_KINDS else ""
         try:
             return str(make_url(self.address_edit.text().strip()).password or "")
         except ArgumentError:
             return ""
 
     def browse(self) -> None:
-        """Pick the SQLite file with the system's file dialog."""
+        """Pick the county file or SQLite file with the system's file dialog (its filter lists the kinds)."""
         start = self.file_edit.text().strip() or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Choose the county's SQLite file", start,
-                                              "SQLite databases (*.sqlite *.sqlite3 *.db);;All files (*)")
+        if self.kind == FILE:
+            title, kinds = "Choose the county's file", FILE_DIALOG_FILTER
+        else:
+            title, kinds = "Choose the county's SQLite file", "SQLite databases (*.sqlite *.sqlite3 *.db);;All files (*)"
+        path, _ = QFileDialog.getOpenFileName(self, title, start, kinds)
         if path:
             self.file_edit.setText(path)
             self.changed.emit()
@@ -187,11 +208,14 @@ class SourceForm(QWidget):
     def _show_fields(self) -> None:
         kind = self.kind
         server = kind in (POSTGRES, SQLSERVER)
-        for row, visible in ((self._file_row, kind == SQLITE), (self._server_row, server),
+        on_file = kind in FILE_KINDS
+        for row, visible in ((self._file_row, on_file), (self._server_row, server),
                                 (self.database_edit, server), (self.address_edit, kind == OTHER),
-                                (self.user_edit, kind != SQLITE and kind != OTHER),
-                                (self.password_edit, kind != SQLITE), (self.password_hint, kind != SQLITE)):
+                                (self.user_edit, server),
+                                (self.password_edit, not on_file), (self.password_hint, not on_file)):
             self.form.setRowVisible(row, visible)
+        self.file_edit.setPlaceholderText("the county's export, e.g. NAL23F202601.csv" if kind == FILE
+                                          else "the county's .sqlite file")
         self.port_edit.setPlaceholderText(str(DEFAULT_PORTS.get(kind, "")))
         if keyring_available():
             self.password_hint.setText("Save keeps the password in this computer's keyring, never in the settings file.")
