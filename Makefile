@@ -18,9 +18,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/countydatasync-gui
 
-# lint-imports fails the build if the engine imports Qt (contract in pyproject.toml).
+# lint-imports fails the build if the engine imports Qt (contract in pyproject.toml); ruff and
+# mypy check the rules configured there.
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check countydatasync_gui tests bench scripts packaging
+	$(BIN)/mypy
 
 # ensure_postgres.sh and ensure_mariadb.sh install Debian's PostgreSQL and MariaDB servers for
 # tests/pg and tests/mysql when missing (as root); elsewhere those tests skip and say how to get them.

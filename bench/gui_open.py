@@ -13,13 +13,13 @@ from typing import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+from PySide6.QtWidgets import QApplication, QTableView
 
-from countydatasync_gui.etl.datafolder import DataFolder  # noqa: E402
-from countydatasync_gui.etl.settings import SourceSettings, SyncSettings  # noqa: E402
-from countydatasync_gui.etl.sync import plan_sync  # noqa: E402
-from countydatasync_gui.gui.review import ReviewPanel  # noqa: E402
-from countydatasync_gui.gui.table_browser import TableBrowser  # noqa: E402
+from countydatasync_gui.etl.datafolder import DataFolder
+from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
+from countydatasync_gui.etl.sync import plan_sync
+from countydatasync_gui.gui.review import ReviewPanel
+from countydatasync_gui.gui.table_browser import TableBrowser
 
 
 def measure(name: str, *args: str) -> Callable[[], float]:

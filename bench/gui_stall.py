@@ -16,12 +16,12 @@ from typing import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
-from countydatasync_gui.etl.datafolder import DataFolder  # noqa: E402
-from countydatasync_gui.etl.startup import freeze_startup_objects  # noqa: E402
-from countydatasync_gui.gui.main_window import MainWindow  # noqa: E402
+from countydatasync_gui.etl.datafolder import DataFolder
+from countydatasync_gui.etl.startup import freeze_startup_objects
+from countydatasync_gui.gui.main_window import MainWindow
 
 TICK_MS = 10
 
@@ -32,7 +32,7 @@ def measure(source: str, scratch: str) -> Callable[[], float]:
     folder = DataFolder.resolve(scratch).ensure()
     shutil.copyfile(Path(source), folder.demo_source)
     window = MainWindow(folder)
-    window.ask = lambda *_: True  # type: ignore[method-assign]  # no modal questions
+    window.ask = lambda *_: True  # no modal questions
     window.show()
     app.processEvents()
     freeze_startup_objects()  # as `countydatasync-gui` does after opening the window

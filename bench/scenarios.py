@@ -75,7 +75,7 @@ def _dlt(source: str, target: str, pipelines_dir: str) -> Callable[[], None]:
     return lambda: _run_dlt(dlt, sql_table, source, target, pipelines_dir)
 
 
-def _run_dlt(dlt, sql_table, source: str, target: str, pipelines_dir: str) -> None:  # type: ignore[no-untyped-def]
+def _run_dlt(dlt, sql_table, source: str, target: str, pipelines_dir: str) -> None:
     parcels = sql_table(
         credentials=f"sqlite:///{source}", table="parcels", backend="pyarrow",
         incremental=dlt.sources.incremental("last_updated"),

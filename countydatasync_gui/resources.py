@@ -24,5 +24,8 @@ def resource_path(name: str) -> Path:
     if bundle_root:
         return Path(bundle_root) / "resources" / name
     # Callers glob the folder and hand paths to pandas, so this must be a real
-    # folder; os.fspath fails loudly if the package were ever imported from a zip.
-    return Path(os.fspath(files(RESOURCE_PACKAGE))) / name
+    # folder: fail loudly if the package were ever imported from a zip.
+    root = files(RESOURCE_PACKAGE)
+    if not isinstance(root, os.PathLike):
+        raise RuntimeError(f"{RESOURCE_PACKAGE} is not installed as a folder: {root!r}")
+    return Path(root) / name

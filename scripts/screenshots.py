@@ -32,7 +32,7 @@ from countydatasync_gui.gui.main_window import MainWindow  # noqa: E402
 SIZE = (1200, 820)
 
 
-def wait_until(app: QApplication, condition, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
+def wait_until(app: QApplication, condition, timeout: float = 120) -> None:
     end = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > end:

@@ -31,7 +31,7 @@ class SourceTable:
         return f"sqlite:///{self.path}"
 
     def settings(self, **source_options: object) -> SyncSettings:
-        return SyncSettings(source=SourceSettings(url=self.url, **source_options))  # type: ignore[arg-type]
+        return SyncSettings(source=SourceSettings(url=self.url, **source_options))
 
     def _db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path)
@@ -88,7 +88,7 @@ def sync(folder: DataFolder, source: SourceTable, **options: object) -> SyncResu
     """Plan and commit, as `countydatasync sync --yes` does."""
     allow = bool(options.pop("allow_mass_delete", False))
     settings = options.pop("settings", None) or source.settings()
-    return commit(plan_sync(folder, settings, **options), allow_mass_delete=allow)  # type: ignore[arg-type]
+    return commit(plan_sync(folder, settings, **options), allow_mass_delete=allow)
 
 
 def snapshot(folder: DataFolder) -> tuple[pd.DataFrame, pd.DataFrame, str | None, pd.DataFrame]:

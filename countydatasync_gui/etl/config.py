@@ -235,8 +235,9 @@ def save_config(path: Path, settings: SyncSettings) -> None:
     table = section.get("columns") if columns else None
     if table is None:
         section.pop("columns", None)
-    for field in [key for key in (table or {}) if key not in columns]:
-        del table[field]
+    else:
+        for field in [key for key in table if key not in columns]:
+            del table[field]
     if columns:
         table = table if table is not None else section.setdefault("columns", tomlkit.table())
         for field, spec in columns.items():
@@ -267,7 +268,7 @@ def _columns_to_write(source: SourceSettings) -> dict[str, Any]:
     specs = source.specs()
     if source.preset:
         preset_columns = get_preset(source.preset).columns
-        changed = {f: s for f, s in specs.items() if preset_columns.get(f) != s}
+        changed: dict[str, Any] = {f: s for f, s in specs.items() if preset_columns.get(f) != s}
         # A preset field the settings dropped is written as "" (= not mapped).
         changed.update({f: _Unmapped() for f in preset_columns if f not in specs})
         return changed

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,11 @@ class FileSource:
 
     def __init__(self, settings: SourceSettings) -> None:
         self.settings = settings
-        self.path = file_path(settings.url)
-        self.kind = file_kind(self.path)
+        path = file_path(settings.url)
+        if path is None:  # open_source only hands over file addresses
+            raise ValueError(f"not a file source: {settings.url!r}")
+        self.path: Path = path
+        self.kind = file_kind(path)
         self._specs: dict[str, mapping.ColumnSpec] | None = None
 
     # -- What the sync shows and stores ------------------------------------------------------
@@ -86,7 +89,7 @@ class FileSource:
         """An estimate of the rows a read returns (the whole file: files have no filter), for the progress bar."""
         return self._reader().estimate_rows()
 
-    def read(self, since: object, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    def read(self, since: object, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
         """Every row of the file (see the top of the module for why `since` is not applied here), mapped."""
         specs = self._resolved()
         for raw in self._reader().chunks(mapping.source_columns(specs), chunk_rows):
@@ -112,7 +115,7 @@ class FileSource:
     def _sheet_name(self) -> str:
         return self.settings.table if self.settings.table != DEFAULT_TABLE else f"the first {'sheet' if self.kind == 'excel' else 'layer'}"
 
-    def _reader(self) -> _Reader:
+    def _reader(self) -> _Reader | GisReader:
         """The reader for this file's kind, after checking that the file is there and readable."""
         if not self.path.exists():
             raise SourceUnavailable(
@@ -318,7 +321,8 @@ class _CsvReader(_Reader):
         records, reasons = [], []
         for number, fields, text in ragged:
             values = next(csv.reader([text], delimiter=self.delimiter, quotechar=self.quote or None), [])
-            records.append({name: value for name, value in zip(self.header, values) if name in wanted})
+            # A ragged row has fewer or more fields than the header: pair what there is.
+            records.append({name: value for name, value in zip(self.header, values, strict=False) if name in wanted})
             where = f"line {number}" if number else "a line"
             reasons.append(f"{where} of the file has {fields} fields where the header has {len(self.header)}")
         frame = pd.DataFrame.from_records(records, columns=wanted).astype(object)
@@ -383,7 +387,7 @@ class _ExcelReader(_Reader):
             raise SourceUnavailable(
                 f"The workbook '{path.name}' is open in another program (Excel locks it). Close it, then try again.",
                 details=repr(exc)) from exc
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile, XML and its own errors for a bad file
+        except Exception as exc:
             raise _not_kind(path, "Excel", exc) from exc
 
     def tables(self) -> list[str]:

@@ -36,7 +36,7 @@ class GisReader:
                 details=str(path))
         try:
             self.layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-        except Exception as exc:  # noqa: BLE001 - GDAL's DataSourceError and friends for a file it cannot open
+        except Exception as exc:
             raise SourceSchemaError(
                 f"The source file '{path.name}' is not a readable GIS file: it may be damaged, cut off, or another "
                 "kind of file with the wrong name. Ask for a new copy of the export.",
@@ -57,7 +57,7 @@ class GisReader:
         if layer is None:
             return None
         info: dict[str, Any] = self.pyogrio.read_info(self.path, layer=layer)
-        return [(str(name), str(kind)) for name, kind in zip(info["fields"], info["dtypes"])]
+        return [(str(name), str(kind)) for name, kind in zip(info["fields"], info["dtypes"], strict=True)]
 
     def estimate_rows(self) -> int:
         layer = self._layer()

@@ -47,7 +47,7 @@ def strip_password(url: URL) -> URL:
     return url._replace(password=None)
 
 
-def _keyring():  # noqa: ANN202 - the module, or None when the package or a backend is missing
+def _keyring():
     try:
         import keyring
         from keyring.backends import fail

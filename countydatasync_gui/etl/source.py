@@ -9,7 +9,7 @@ whatever the source calls its columns.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -230,7 +230,7 @@ class Source:
             table = self.table(conn)
             return int(conn.execute(self._select(table, since, sa.func.count())).scalar_one())
 
-    def read(self, since: datetime | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    def read(self, since: datetime | None, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
         """Rows modified at or after `since` (all rows if None), as DataFrames named after `schema.FIELDS`."""
         with self._connection() as conn:
             table = self.table(conn)
@@ -272,10 +272,10 @@ def naive_wall_clock_bound(since: datetime, zone: ZoneInfo) -> str:
     """
     before, after, step = _OFFSET_SCAN
     utc = since.astimezone(timezone.utc)
-    moment, smallest = utc - before, None
+    moment, smallest = utc - before, timedelta.max
     while moment <= utc + after:
-        offset = moment.astimezone(zone).utcoffset()
-        smallest = offset if smallest is None or offset < smallest else smallest
+        offset = moment.astimezone(zone).utcoffset() or timedelta(0)  # a ZoneInfo always has one
+        smallest = min(smallest, offset)
         moment += step
     return (utc + smallest).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
 

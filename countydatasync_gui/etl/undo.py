@@ -132,7 +132,7 @@ def _later_runs_touching(conn: sa.Connection, run_id: int) -> list[int]:
 
 def _undo_one(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:
     """Reverse one run's journal in the working table; record and journal the undo run."""
-    kinds = dict(conn.exec_driver_sql(
+    kinds: dict[str, int] = dict(conn.exec_driver_sql(
         "SELECT kind, count(*) FROM journal WHERE run_id = ? GROUP BY kind", (run_id,)).fetchall())
     counts = Counts(new=kinds.get(ChangeKind.DELETED, 0), changed=kinds.get(ChangeKind.CHANGED, 0),
                     deleted=kinds.get(ChangeKind.NEW, 0))

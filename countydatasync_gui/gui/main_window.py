@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
         """Discard while closing or recovering: a failure is logged, never in the way of the window."""
         try:
             discard(change_set)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("Could not discard the change set; the next sync starts afresh")
 
     def _set_mode(self, mode: str, note: str = "") -> None:
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, title, question, defaultButton=QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.runner.busy:
             if self._close_after_run or self.ask("A sync is running", "A sync is running. Stop it and close? Nothing will be changed."):
                 self._close_after_run = True

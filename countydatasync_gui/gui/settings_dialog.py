@@ -270,7 +270,7 @@ class SettingsDialog(QDialog):
         if keyring_available():
             try:
                 store_password(url, password)
-            except Exception as exc:  # noqa: BLE001 - a locked or broken keyring: say so, keep the dialog open
+            except Exception as exc:
                 raise SyncError("The password could not be saved in this computer's keyring. Unlock the keyring and "
                                 f"press Save again, or ask IT to set the environment variable {ENV_VAR}.",
                                 details=f"{type(exc).__name__}: {exc}") from exc

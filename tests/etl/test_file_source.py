@@ -116,7 +116,7 @@ def test_title_lines_above_the_header_and_semicolons_are_detected(folder: DataFo
 
 def test_csv_overrides_in_config(folder: DataFolder, tmp_path: Path) -> None:
     path = tmp_path / "roll.txt"
-    path.write_text("\n".join("|".join(r.values()) for r in [dict(zip(NAL_HEADER, NAL_HEADER))] + nal_rows(3)),
+    path.write_text("\n".join("|".join(r.values()) for r in [dict(zip(NAL_HEADER, NAL_HEADER, strict=True))] + nal_rows(3)),
                     encoding="latin-1")
     settings = settings_for(path, csv={"delimiter": "|", "encoding": "latin-1", "header_row": 1})
     assert counts(run(folder, settings)) == (3, 0, 0, 0, 0)

@@ -53,13 +53,13 @@ def large_folder(tmp_path: Path, large_county: Path) -> DataFolder:
 
 
 @pytest.fixture
-def make_window(qtbot, folder: DataFolder) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
+def make_window(qtbot, folder: DataFolder) -> Iterator[Callable[..., MainWindow]]:
     """Open real main windows; each is closed cleanly (any run cancelled, its thread stopped) after the test."""
     windows: list[MainWindow] = []
 
     def make(data: DataFolder | None = None, **options: object) -> MainWindow:
-        window = MainWindow(data or folder, **options)  # type: ignore[arg-type]
-        window.ask = lambda *_: True  # type: ignore[method-assign]  # no modal questions in tests
+        window = MainWindow(data or folder, **options)
+        window.ask = lambda *_: True  # no modal questions in tests
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)
@@ -73,7 +73,7 @@ def make_window(qtbot, folder: DataFolder) -> Iterator[Callable[..., MainWindow]
         assert window.runner._thread.wait(30_000), "the worker thread did not stop"
 
 
-def sync(qtbot, window: MainWindow, *, full_refresh: bool = False, timeout: int = 60_000) -> None:  # type: ignore[no-untyped-def]
+def sync(qtbot, window: MainWindow, *, full_refresh: bool = False, timeout: int = 60_000) -> None:
     """Press Sync now and wait until the run is over; fails with the window's message unless the review opened."""
     window.sync_panel.full_refresh.setChecked(full_refresh)
     window.sync_panel.sync_button.click()
@@ -82,7 +82,7 @@ def sync(qtbot, window: MainWindow, *, full_refresh: bool = False, timeout: int 
     assert window.change_set is not None, window.message_banner.text
 
 
-def commit(qtbot, window: MainWindow, timeout: int = 60_000) -> None:  # type: ignore[no-untyped-def]
+def commit(qtbot, window: MainWindow, timeout: int = 60_000) -> None:
     """Press Commit and wait for the outcome."""
     with qtbot.waitSignal(window.runner.committed, timeout=timeout):
         window.review.commit_button.click()

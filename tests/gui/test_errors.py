@@ -10,7 +10,7 @@ from tests.gui.conftest import commit, sync
 from tests.support import read_table
 
 
-def _run_to_end(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def _run_to_end(qtbot, window) -> None:
     window.sync_panel.sync_button.click()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
 

@@ -64,7 +64,7 @@ def roll_file(tmp_path: Path) -> Path:
     return path
 
 
-def open_settings(qtbot, window) -> SettingsDialog:  # type: ignore[no-untyped-def]
+def open_settings(qtbot, window) -> SettingsDialog:
     window.sync_panel.change_source_button.click()
     dialog = window.settings_dialog
     assert dialog is not None and dialog.isVisible()
@@ -79,7 +79,7 @@ def choose_file(dialog: SettingsDialog, path: Path, monkeypatch: pytest.MonkeyPa
     dialog.source_form.browse_button.click()
 
 
-def press_test(qtbot, dialog: SettingsDialog):  # type: ignore[no-untyped-def]
+def press_test(qtbot, dialog: SettingsDialog):
     """Press Test connection; while it runs the button waits and a busy bar shows; returns the report."""
     with qtbot.waitSignal(dialog.tested, timeout=30_000) as blocker:
         dialog.test_button.click()

@@ -26,7 +26,7 @@ def test_a_county_csv_is_chosen_tested_saved_and_synced(qtbot, make_window, tmp_
     dialog.source_form.set_kind(FILE)
     asked: list[str] = []
 
-    def file_dialog(_parent, _title, _start, kinds):  # type: ignore[no-untyped-def]
+    def file_dialog(_parent, _title, _start, kinds):
         asked.append(kinds)
         return str(path), ""
 

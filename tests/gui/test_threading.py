@@ -56,7 +56,7 @@ def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_f
     qtbot.waitUntil(lambda: window.browser.model.total == LARGE_COUNTY)
 
 
-def _cancel_when(qtbot, window, step_word: str) -> float:  # type: ignore[no-untyped-def]
+def _cancel_when(qtbot, window, step_word: str) -> float:
     """Press Cancel as soon as the engine reports rows done in a step containing `step_word`; seconds to stop."""
     pressed: list[float] = []
 
@@ -100,7 +100,7 @@ def test_cancel_while_committing_changes_nothing(qtbot, make_window, large_folde
 def test_closing_during_a_run_asks_then_cancels_cleanly(qtbot, make_window, large_folder):
     window = make_window(large_folder, chunk_rows=5_000)
     questions: list[str] = []
-    window.ask = lambda title, text: questions.append(text) or True  # type: ignore[method-assign]
+    window.ask = lambda title, text: questions.append(text) or True
     window.sync_panel.sync_button.click()
     qtbot.waitUntil(lambda: window.sync_panel.progress.maximum() > 0, timeout=30_000)  # reading has begun
     window.close()
@@ -112,8 +112,8 @@ def test_closing_during_a_run_asks_then_cancels_cleanly(qtbot, make_window, larg
 
 def test_closing_during_a_run_can_be_refused(qtbot, make_window, large_folder):
     window = make_window(large_folder, chunk_rows=5_000)
-    window.ask = lambda *_: False  # type: ignore[method-assign]
+    window.ask = lambda *_: False
     window.sync_panel.sync_button.click()
     window.close()
     assert window.isVisible() and window.runner.busy
-    window.ask = lambda *_: True  # type: ignore[method-assign]  # let the fixture close it
+    window.ask = lambda *_: True  # let the fixture close it

@@ -30,7 +30,7 @@ _spec.loader.exec_module(bundle_rules)
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 
-def spec_constant(name: str):  # noqa: ANN201 - whatever literal the spec assigns
+def spec_constant(name: str):
     tree = ast.parse(SPEC.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):

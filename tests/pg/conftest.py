@@ -43,7 +43,7 @@ class PgServer:
         secret = f":{password or self.password}" if with_password else ""
         return f"postgresql+psycopg://{self.user}{secret}@{self.host}:{self.port}/{database}"
 
-    def connect(self, database: str = "postgres"):  # noqa: ANN201 - a psycopg connection
+    def connect(self, database: str = "postgres"):
         """A plain psycopg connection in autocommit mode, for test set-up."""
         import psycopg
 

@@ -37,10 +37,10 @@ def county(pg_server: PgServer, pg_database: str) -> str:
 
 
 @pytest.fixture
-def window(qtbot, folder: DataFolder, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+def window(qtbot, folder: DataFolder, tmp_path: Path) -> Iterator[MainWindow]:
     """The real main window on an empty data folder, closed cleanly afterwards."""
     window = MainWindow(folder.ensure(), settings=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
-    window.ask = lambda *_: True  # type: ignore[method-assign]
+    window.ask = lambda *_: True
     window.show()
     qtbot.waitExposed(window)
     yield window
@@ -60,14 +60,14 @@ def fill_in_server(dialog: SettingsDialog, pg: PgServer, database: str, password
     form.password_edit.setText(password)
 
 
-def press_test(qtbot, dialog: SettingsDialog):  # type: ignore[no-untyped-def]
+def press_test(qtbot, dialog: SettingsDialog):
     with qtbot.waitSignal(dialog.tested, timeout=60_000) as blocker:
         dialog.test_button.click()
         assert dialog.busy.isVisible()
     return blocker.args[0]
 
 
-def open_settings(qtbot, window: MainWindow) -> SettingsDialog:  # type: ignore[no-untyped-def]
+def open_settings(qtbot, window: MainWindow) -> SettingsDialog:
     window.sync_panel.change_source_button.click()
     dialog = window.settings_dialog
     assert dialog is not None

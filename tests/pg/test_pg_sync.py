@@ -33,7 +33,7 @@ def row(parcel_id: str, stamp: str, value: str = "100000.10", use_code: str = "0
 
 def sync(folder: DataFolder, settings: SyncSettings, **options: object):
     """Plan and commit, as `countydatasync sync --yes --allow-mass-delete` does (tiny tables exceed 5% at once)."""
-    return commit(plan_sync(folder, settings, **options), allow_mass_delete=True)  # type: ignore[arg-type]
+    return commit(plan_sync(folder, settings, **options), allow_mass_delete=True)
 
 
 def expected_from_pg(pg_server: PgServer, database: str, table: str = "parcels") -> pd.DataFrame:
