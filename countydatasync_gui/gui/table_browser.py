@@ -77,6 +77,7 @@ class TableBrowser(QWidget):
         self.view.horizontalHeader().sectionClicked.connect(lambda _: self.view.horizontalHeader().setSortIndicatorShown(True))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between cells)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.verticalHeader().hide()  # the row count is above; numbers beside a "No." column confuse
@@ -119,11 +120,11 @@ class TableBrowser(QWidget):
 
     def refresh(self) -> None:
         """Re-read the open table and the charts (after a commit), keeping filter and order."""
-        was_available = self.model.available
+        was_empty = not self.model.available or self.model.rowCount() == 0
         self.model.refresh()
         self.chart.refresh()
         self._update_labels()
-        if not was_available:
+        if was_empty:  # the first rows arrived: the empty table's widths cut them ("TAYL…")
             self._fit_columns()
 
     def select_table(self, table: str) -> None:
