@@ -75,7 +75,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.statusBar().addPermanentWidget(QLabel(f"Data folder: {folder.path}"))
-        self.sync_action, self.commit_action, self.settings_action = build_menus(self)
+        self.sync_action, self.commit_action, self.settings_action, self.review_actions = build_menus(self)
+        for action in (self.commit_action, *self.review_actions):
+            action.setEnabled(False)  # until a review opens
 
         # -- the worker thread and the live log
         self.runner = SyncRunner(self)
@@ -91,7 +93,8 @@ class MainWindow(QMainWindow):
         self.sync_panel.settings_requested.connect(self.open_settings)
         self.review.commit_requested.connect(self.commit_changes)
         self.review.discard_requested.connect(self.discard_changes)
-        self.browser.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        for pane in (self.browser, self.review):
+            pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
         self.source_choice.changed.connect(self._source_changed)
         self.source_choice.saved.connect(self._settings_saved)
@@ -254,6 +257,8 @@ class MainWindow(QMainWindow):
         self.sync_panel.set_mode(mode, note)
         self.sync_action.setEnabled(mode == IDLE)
         self.commit_action.setEnabled(mode == REVIEWING)
+        for action in self.review_actions:
+            action.setEnabled(mode == REVIEWING)
         self.settings_action.setEnabled(mode == IDLE)
 
     def _data_changed(self) -> None:

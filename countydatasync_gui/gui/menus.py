@@ -1,4 +1,5 @@
-"""The main window's menus: File (sync, commit, settings, export, save the log, quit) and Help (About)."""
+"""The main window's menus: File (sync, settings, export, save the log, quit), Review (commit, discard,
+classes, search) and Help (About). Every action has a shortcut, shown beside it in the menu."""
 
 from __future__ import annotations
 
@@ -21,14 +22,13 @@ class ModeActions(NamedTuple):
     sync: QAction
     commit: QAction
     settings: QAction
+    review: tuple[QAction, ...]  # discard, next/previous class, search: only while a review is open
 
 
 def build_menus(window: MainWindow) -> ModeActions:
     """Add the File and Help menus to `window`; each action presses the same button the clerk could."""
     file_menu = window.menuBar().addMenu("&File")
     sync = _action(file_menu, "&Sync now", QKeySequence(Qt.Key.Key_F5), window.sync_panel.sync_button.click)
-    commit = _action(file_menu, "&Commit the reviewed changes", QKeySequence("Ctrl+Return"),
-                     window.review.commit_button.click)
     file_menu.addSeparator()
     settings = _action(file_menu, "S&ettings…", QKeySequence("Ctrl+,"), window.open_settings)
     file_menu.addSeparator()
@@ -36,9 +36,18 @@ def build_menus(window: MainWindow) -> ModeActions:
     _action(file_menu, "Save the &log…", QKeySequence("Ctrl+Shift+S"), lambda: window.log_viewer.save())
     file_menu.addSeparator()
     _action(file_menu, "&Quit", QKeySequence(QKeySequence.StandardKey.Quit), window.close)
+    review_menu = window.menuBar().addMenu("&Review")
+    review = window.review
+    commit = _action(review_menu, "&Commit the reviewed changes", QKeySequence("Ctrl+Return"), review.commit_button.click)
+    discard = _action(review_menu, "&Discard the reviewed changes", QKeySequence("Ctrl+D"), review.discard_button.click)
+    review_menu.addSeparator()
+    # Alt+arrows: Ctrl+Tab and Ctrl+Page Down already switch the window's tabs.
+    steps = (_action(review_menu, "&Next class of changes", QKeySequence("Alt+Right"), lambda: _step(window, 1)),
+             _action(review_menu, "&Previous class of changes", QKeySequence("Alt+Left"), lambda: _step(window, -1)))
+    search = _action(review_menu, "&Search the review", QKeySequence(QKeySequence.StandardKey.Find), lambda: _search(window))
     help_menu = window.menuBar().addMenu("&Help")
     _action(help_menu, "&About CountyDataSync", None, lambda: _about(window))
-    return ModeActions(sync, commit, settings)
+    return ModeActions(sync, commit, settings, (discard, *steps, search))
 
 
 def _action(menu: QMenu, text: str, shortcut: QKeySequence | None, slot: Callable[[], object]) -> QAction:
@@ -50,8 +59,22 @@ def _action(menu: QMenu, text: str, shortcut: QKeySequence | None, slot: Callabl
 
 
 def _export(window: MainWindow) -> None:
+    """Export what the clerk looks at: the review on its tab (when one is open), else the browsed table."""
+    if window.tabs.currentWidget() is window.review and window.review.change_set is not None:
+        window.review.export_csv()
+        return
     window.tabs.setCurrentWidget(window.browser)
     window.browser.export_csv()
+
+
+def _step(window: MainWindow, step: int) -> None:
+    window.tabs.setCurrentWidget(window.review)
+    window.review.step_filter(step)
+
+
+def _search(window: MainWindow) -> None:
+    window.tabs.setCurrentWidget(window.review)
+    window.review.focus_search()
 
 
 def _about(window: MainWindow) -> None:

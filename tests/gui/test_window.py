@@ -77,7 +77,7 @@ def test_about_names_the_version(qtbot, make_window, monkeypatch):
     window = make_window()
     shown: list[str] = []
     monkeypatch.setattr("countydatasync_gui.gui.main_window.QMessageBox.about", lambda _p, _t, text: shown.append(text))
-    about = window.menuBar().actions()[1].menu().actions()[0]
+    about = next(a for a in window.menuBar().actions() if a.text() == "&Help").menu().actions()[0]
     about.trigger()
     assert __version__ in shown[0]
 
