@@ -72,7 +72,8 @@ class ReviewPanel(QWidget):
         filters.addWidget(self.search, 1)
         # Footer text wraps: a long sentence must never set the window's minimum width
         # (at 1024 px it pushed Commit and Discard off the screen).
-        self.shown_label = QLabel()
+        # Wraps rather than widening the window: the rejected class's sentence alone is 900 px wide.
+        self.shown_label = shrinkable(QLabel())
         self.shown_label.setObjectName("reviewShownLabel")
         self.shown_label.setWordWrap(True)
         self.shown_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

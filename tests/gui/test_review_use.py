@@ -151,3 +151,17 @@ def test_browse_rejected_rows_fit_their_columns_when_rows_arrive(qtbot, reviewin
     assert view.columnWidth(owner) >= min(view.sizeHintForColumn(owner), 300)
     amount = model.index(0, model.columns.index("assessed_value")).data()
     assert not amount.endswith(".0")
+
+
+def test_flagged_or_deleted_rows_ask_before_commit_or_discard_and_full_refresh_unticks(qtbot, reviewing):
+    window = reviewing
+    questions: list[str] = []
+    answers = iter((False, False, True))
+    window.ask = lambda _title, question: questions.append(question) or next(answers)
+    window.review.discard_button.click()
+    window.review.commit_button.click()
+    assert window.change_set is not None and not window.runner.busy  # both said no: still under review
+    assert "flagged parcel" in questions[0] and "deleted parcel" in questions[1]
+    assert window.sync_panel.full_refresh.isChecked()
+    commit(qtbot, window)
+    assert not window.sync_panel.full_refresh.isChecked()
