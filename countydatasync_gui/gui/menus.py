@@ -6,11 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu, QMessageBox, QTextBrowser, QVBoxLayout
 
 from .. import __version__
+from ..etl.logs import LOG_FILE
+from ..resources import resource_path
+
+#: The clerk's guide, shipped in resources/ (the README links to it: one text, not two copies).
+USER_GUIDE = "user_guide.md"
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -46,7 +53,11 @@ def build_menus(window: MainWindow) -> ModeActions:
              _action(review_menu, "&Previous class of changes", QKeySequence("Alt+Left"), lambda: _step(window, -1)))
     search = _action(review_menu, "&Search the review", QKeySequence(QKeySequence.StandardKey.Find), lambda: _search(window))
     help_menu = window.menuBar().addMenu("&Help")
-    _action(help_menu, "&About CountyDataSync", None, lambda: _about(window))
+    _action(help_menu, "&User guide", QKeySequence(QKeySequence.StandardKey.HelpContents), lambda: show_user_guide(window))
+    _action(help_menu, "Open the &data folder", None, lambda: _open(window, window.folder.path))
+    _action(help_menu, "Open the &log file", None, lambda: _open(window, window.folder.log_dir / LOG_FILE))
+    help_menu.addSeparator()
+    _action(help_menu, f"&About CountyDataSync {__version__}", None, lambda: _about(window))
     return ModeActions(sync, commit, settings, (discard, *steps, search))
 
 
@@ -83,3 +94,31 @@ def _about(window: MainWindow) -> None:
         "<p>Copies the county's parcel records into local databases, shows every change for review, "
         "and saves only what you commit.</p>"
         f"<p>Data folder: {window.folder.path}<br>Log files: {window.folder.log_dir}</p>"))
+
+
+def show_user_guide(window: MainWindow) -> QDialog:
+    """Help > User guide: the shipped Markdown guide, rendered by Qt, in a non-modal window."""
+    dialog = QDialog(window)
+    dialog.setObjectName("userGuide")
+    dialog.setWindowTitle(f"CountyDataSync {__version__}: user guide")
+    browser = QTextBrowser()
+    try:
+        browser.setMarkdown(resource_path(USER_GUIDE).read_text(encoding="utf-8"))
+    except OSError:
+        browser.setPlainText("The user guide is missing from this installation. Reinstall CountyDataSync to get it back.")
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.close)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(browser)
+    layout.addWidget(buttons)
+    dialog.resize(720, 560)
+    dialog.show()
+    return dialog
+
+
+def _open(window: MainWindow, path: Path) -> None:
+    """Show a folder or file in the desktop's file manager or editor; say so when that is not possible."""
+    if not path.exists():
+        window.statusBar().showMessage(f"{path} does not exist yet: it appears after the first sync.", 10_000)
+    elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        window.statusBar().showMessage(f"This computer has no program to open {path}. Open it from the file manager.", 10_000)

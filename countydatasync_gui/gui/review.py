@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QStackedWidget,
+    QAbstractItemView, QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget,
     QTableView, QVBoxLayout, QWidget,
 )
 
@@ -15,6 +15,7 @@ from ..etl import schema
 from ..etl.sync import ChangeSet
 from .banner import MessageBanner
 from .formatting import MODE_WORDS, column_title, csv_value, plural
+from .labels import shrinkable
 from .review_model import KIND_WORDS, ChangeReviewModel
 
 SEARCH_DELAY_MS = 250
@@ -72,11 +73,8 @@ class ReviewPanel(QWidget):
         filters.addWidget(self.search, 1)
         # Footer text wraps: a long sentence must never set the window's minimum width
         # (at 1024 px it pushed Commit and Discard off the screen).
-        # Wraps rather than widening the window: the rejected class's sentence alone is 900 px wide.
         self.shown_label = shrinkable(QLabel())
         self.shown_label.setObjectName("reviewShownLabel")
-        self.shown_label.setWordWrap(True)
-        self.shown_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.view = QTableView()
         self.view.setObjectName("changeTable")
@@ -96,10 +94,8 @@ class ReviewPanel(QWidget):
         self.discard_button = QPushButton("Discard")
         self.discard_button.setObjectName("discardButton")
         self.discard_button.setToolTip("Throw these changes away; the databases stay exactly as they are")
-        note = QLabel("Nothing is saved until you press Commit. Highlighted cells show old → new.")
+        note = shrinkable(QLabel("Nothing is saved until you press Commit. Highlighted cells show old → new."))
         note.setStyleSheet("color: palette(placeholder-text);")
-        note.setWordWrap(True)
-        note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         actions = QHBoxLayout()
         actions.addWidget(self.shown_label, 3)
         actions.addWidget(note, 2)
