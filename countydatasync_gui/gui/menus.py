@@ -40,6 +40,8 @@ def build_menus(window: MainWindow) -> ModeActions:
     settings = _action(file_menu, "S&ettings…", QKeySequence("Ctrl+,"), window.open_settings)
     file_menu.addSeparator()
     _action(file_menu, "&Export the shown table as CSV…", QKeySequence("Ctrl+E"), lambda: _export(window))
+    _action(file_menu, "Export the browsed table with &database column names…", QKeySequence("Ctrl+Shift+E"),
+            lambda: _export(window, raw=True))
     _action(file_menu, "Save the &log…", QKeySequence("Ctrl+Shift+S"), lambda: window.log_viewer.save())
     file_menu.addSeparator()
     _action(file_menu, "&Quit", QKeySequence(QKeySequence.StandardKey.Quit), window.close)
@@ -69,13 +71,13 @@ def _action(menu: QMenu, text: str, shortcut: QKeySequence | None, slot: Callabl
     return action
 
 
-def _export(window: MainWindow) -> None:
+def _export(window: MainWindow, raw: bool = False) -> None:
     """Export what the clerk looks at: the review on its tab (when one is open), else the browsed table."""
-    if window.tabs.currentWidget() is window.review and window.review.change_set is not None:
+    if not raw and window.tabs.currentWidget() is window.review and window.review.change_set is not None:
         window.review.export_csv()
         return
     window.tabs.setCurrentWidget(window.browser)
-    window.browser.export_csv()
+    window.browser.export_csv(raw=raw)
 
 
 def _step(window: MainWindow, step: int) -> None:

@@ -131,8 +131,11 @@ class TableBrowser(QWidget):
         """Show a table by its name in the database ("working", "stats", "runs", "journal", "rejects")."""
         self.selector.setCurrentIndex([t.table for t in TABLES].index(table))
 
-    def export_csv(self, target: Path | None = None) -> int | None:
-        """Save what is shown as CSV (asks where if `target` is None); the row count, or None if cancelled."""
+    def export_csv(self, target: Path | None = None, *, raw: bool = False) -> int | None:
+        """Save what is shown as CSV (asks where if `target` is None); the row count, or None if cancelled.
+
+        `raw`: the database's column names and stored values instead of the screen's labels and formats.
+        """
         chosen = TABLES[self.selector.currentIndex()]
         if target is None:
             name, _ = QFileDialog.getSaveFileName(self, "Export as CSV", f"{chosen.table}.csv", "CSV files (*.csv)")
@@ -140,7 +143,7 @@ class TableBrowser(QWidget):
                 return None
             target = Path(name)
         try:
-            rows = self.model.export_csv(target)
+            rows = self.model.export_csv(target, raw=raw)
         except OSError as exc:
             self.status_message.emit(f"Could not write {target}: {exc.strerror}. Choose another folder or file name.")
             return None

@@ -165,3 +165,14 @@ def test_flagged_or_deleted_rows_ask_before_commit_or_discard_and_full_refresh_u
     assert window.sync_panel.full_refresh.isChecked()
     commit(qtbot, window)
     assert not window.sync_panel.full_refresh.isChecked()
+
+
+def test_the_journal_names_changed_fields_as_the_tables_do(qtbot, reviewing):
+    window = reviewing
+    commit(qtbot, window)
+    window.browser.select_table("journal")
+    model = window.browser.model
+    column = model.columns.index("changed")
+    shown = [model.index(r, column).data() for r in range(model.rowCount()) if model.raw(r, column)]
+    assert shown and all("_" not in text and "," not in text.replace(", ", "") for text in shown)
+    assert any("Owner" in text or "Assessed value" in text for text in shown)
