@@ -31,10 +31,11 @@ def reviewing(qtbot, make_window, folder):  # type: ignore[no-untyped-def]
     return window
 
 
-def _fits(window, width: int) -> None:  # type: ignore[no-untyped-def]
+def _fits(window, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
     QApplication.processEvents()
     assert window.width() <= width, f"the window grew to {window.width()} px"
     assert window.minimumSizeHint().width() <= width
+    assert window.height() <= height, f"the window grew to {window.height()} px high"
     if window.tabs.currentWidget() is window.review:
         for button in (window.review.commit_button, window.review.discard_button):
             assert button.isVisible()
@@ -47,19 +48,19 @@ def test_the_window_stays_inside_a_small_laptop_screen(qtbot, reviewing):
     window.resize(*SMALL_LAPTOP)
     for kind, _ in FILTERS:
         window.review.select_filter(kind)
-        _fits(window, SMALL_LAPTOP[0])
+        _fits(window, *SMALL_LAPTOP)
         window.review.search.setText("a search nothing matches, typed by a clerk in a hurry")
         window.review.search.returnPressed.emit()
-        _fits(window, SMALL_LAPTOP[0])
+        _fits(window, *SMALL_LAPTOP)
         window.review.search.clear()
         window.review.search.returnPressed.emit()
     for tab in range(window.tabs.count()):
         window.tabs.setCurrentIndex(tab)
-        _fits(window, SMALL_LAPTOP[0])
+        _fits(window, *SMALL_LAPTOP)
     for table in ("working", "stats", "runs", "journal", "rejects"):
         window.tabs.setCurrentWidget(window.browser)
         window.browser.select_table(table)
-        _fits(window, SMALL_LAPTOP[0])
+        _fits(window, *SMALL_LAPTOP)
 
 
 def test_tab_leaves_the_table_and_every_review_action_has_a_shortcut(qtbot, reviewing):
