@@ -109,6 +109,8 @@ class MainWindow(QMainWindow):
                                              "Open File > Settings… to choose the source again.")
         if self.is_demo and not self.settings.value("demoNoticeDismissed", False, type=bool):
             self.demo_banner.show_message("info", DEMO_NOTICE)
+        if (holder := folder.lock_holder()) is not None:  # say it now, not only when Sync now is refused
+            self.message_banner.show_message("warning", folder.busy_text(holder))
         self.browser.load(folder)
         self.history.load(folder.working_db)
         self.sync_panel.read_state(folder.working_db)
