@@ -2,9 +2,10 @@
 
     python scripts/screenshots.py [OUT_DIR]      # default /tmp/cds-shots
 
-Writes idle, running, review, error, browser (stats and charts), history and
-settings-screen PNGs to OUT_DIR, and the review state to docs/screenshot.png
-for the README.
+Writes idle, running, review (each class), error, browser (each table), history,
+settings-screen and user-guide PNGs to OUT_DIR, at the smallest laptop a county
+buys (1024x700) and at 1400x900 (names end in the size), and the 1400x900
+review to docs/screenshot.png for the README.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import shutil
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +30,12 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from countydatasync_gui.etl.datafolder import DataFolder  # noqa: E402
 from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county  # noqa: E402
 from countydatasync_gui.gui.main_window import MainWindow  # noqa: E402
+from countydatasync_gui.gui.menus import show_user_guide  # noqa: E402
+from countydatasync_gui.gui.review import FILTERS  # noqa: E402
+from countydatasync_gui.gui.table_browser import TABLES  # noqa: E402
 
-SIZE = (1200, 820)
+SIZES = ((1024, 700), (1400, 900))  # the smallest laptop a county buys, and a common desktop
+README_SIZE = (1400, 900)
 
 
 def wait_until(app: QApplication, condition, timeout: float = 120) -> None:
@@ -49,18 +55,27 @@ def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "/tmp/cds-shots")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication([argv[0]])
+    shots = [path for size in SIZES for path in shoot_at(app, out, size)]
+    for path in shots:
+        print(path)
+    return 0
+
+
+def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
+    """Every state of the window at one window size, on a fresh demo county; the PNGs written."""
+    suffix = f"-{size[0]}x{size[1]}"
     scratch = Path(tempfile.mkdtemp(prefix="cds-shots-"))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(scratch / "settings"))
     folder = DataFolder.resolve(scratch / "data").ensure()
     create_demo_county(folder.demo_source, parcels=25_000)
     window = MainWindow(folder, chunk_rows=2_000)  # small chunks: the running state lasts long enough to see
-    window.resize(*SIZE)
+    window.resize(*size)
     window.show()
     shots: list[Path] = []
 
     def shoot(name: str, widget: QWidget | None = None) -> None:
         settle(app)
-        path = out / f"{name}.png"
+        path = out / f"{name}{suffix}.png"
         (widget or window).grab().save(str(path))
         shots.append(path)
 
@@ -69,7 +84,7 @@ def main(argv: list[str]) -> int:
 
         # Running: grab the window from the progress signal itself, mid-read.
         def on_progress(step: str, done: int, total: int) -> None:
-            if "Reading" in step and done >= total // 3 and not (out / "running.png").exists():
+            if "Reading" in step and done >= total // 3 and not (out / f"running{suffix}.png").exists():
                 window.sync_panel.show_progress(step, done, total)
                 shoot("running")
 
@@ -80,27 +95,39 @@ def main(argv: list[str]) -> int:
         window.review.commit_button.click()
         wait_until(app, lambda: not window.runner.busy)
 
-        # Review: a realistic day of county edits.
+        # Review: a realistic day of county edits and a few retired parcels, read by a full refresh
+        # so that every class has rows.
         edit_demo_county(folder.demo_source, changes=150, seed=4)
+        with sqlite3.connect(folder.demo_source) as db:
+            db.execute("DELETE FROM parcels WHERE rowid IN (SELECT rowid FROM parcels ORDER BY rowid LIMIT 5)")
+        window.sync_panel.full_refresh.setChecked(True)
         window.sync_panel.sync_button.click()
         wait_until(app, lambda: window.change_set is not None)
         window.review.select_filter("changed")
         shoot("review")
-        shutil.copyfile(out / "review.png", REPO / "docs" / "screenshot.png")
-        window.review.select_filter("flagged")
-        shoot("review-flagged")
-        window.review.select_filter("rejected")
-        shoot("review-rejected")
+        if size == README_SIZE:
+            shutil.copyfile(out / f"review{suffix}.png", REPO / "docs" / "screenshot.png")
+        for kind, _ in FILTERS:
+            window.review.select_filter(kind)
+            shoot(f"review-{kind or 'all'}")
+        window.review.select_filter("changed")
+        window.review.search.setText("no such owner")
+        window.review.search.returnPressed.emit()
+        shoot("review-search-elsewhere")
+        window.review.search.clear()
+        window.ask = lambda *_: True  # the flagged-rows question
         window.review.commit_button.click()
         wait_until(app, lambda: not window.runner.busy)
 
         window.tabs.setCurrentWidget(window.browser)
-        window.browser.select_table("stats")
-        shoot("browser-stats")
-        window.browser.select_table("working")
-        shoot("browser-working")
+        for table in TABLES:
+            window.browser.select_table(table.table)
+            shoot(f"browser-{table.table}")
         window.tabs.setCurrentWidget(window.history)
         shoot("history")
+        guide = show_user_guide(window)
+        shoot("user-guide", guide)
+        guide.close()
 
         # Settings: the demo county's file tested, then a preset that does not fit it.
         window.sync_panel.change_source_button.click()
@@ -125,9 +152,7 @@ def main(argv: list[str]) -> int:
     finally:
         window.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    for path in shots:
-        print(path)
-    return 0
+    return shots
 
 
 if __name__ == "__main__":

@@ -87,6 +87,10 @@ class Counts:
         return asdict(self)
 
 
+#: Columns the review's search looks in (the id first; changes also search the old values).
+_SEARCHED = ("id", "owner", "site_address")
+
+
 class ChangeStore:
     """The scratch database behind one change set: staging while planning, paging while reviewing."""
 
@@ -299,9 +303,11 @@ class ChangeStore:
         elif kind == "flagged":
             conditions.append("flags IS NOT NULL")
         if search:
-            owner = "owner" if kind == "rejected" else "coalesce(owner, old_owner)"
-            conditions.append(f"(id LIKE ? OR {owner} LIKE ?)")
-            params += [f"%{search}%"] * 2
+            # The clerk may remember either side of a change ("CRUZ FARMS" sold to "WALKER…"),
+            # so the old and new owner and address are searched as well as the parcel id.
+            columns = _SEARCHED if kind == "rejected" else (*_SEARCHED, *(f"old_{c}" for c in _SEARCHED[1:]))
+            conditions.append("(" + " OR ".join(f"{c} LIKE ?" for c in columns) + ")")
+            params += [f"%{search}%"] * len(columns)
         where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         return ("rejected" if kind == "rejected" else "changes"), where, params
 

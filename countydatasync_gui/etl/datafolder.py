@@ -6,8 +6,11 @@ variable, else the per-user data folder that platformdirs names for this platfor
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import platformdirs
@@ -15,6 +18,7 @@ from filelock import FileLock, Timeout
 
 from . import schema
 from .errors import DataFolderBusy
+from .timeutil import from_utc_text, to_utc_text
 
 ENV_VAR = "COUNTYDATASYNC_DATA_DIR"
 APP_NAME = "CountyDataSync"
@@ -47,12 +51,34 @@ class DataFolder:
         try:
             lock.acquire(timeout=0)
         except Timeout as exc:
-            raise DataFolderBusy(
-                f"Another sync is already running for this data folder ({self.path}). "
-                "Wait for it to finish (or close the other window), then try again.",
-                details=str(exc),
-            ) from exc
+            raise DataFolderBusy(self.busy_text(self.lock_holder()), details=str(exc)) from exc
+        # Who holds it, for the other windows: the lock file itself cannot carry it (it is truncated on open).
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": to_utc_text(datetime.now(timezone.utc))}
+        self.lock_holder_file.write_text(json.dumps(holder), encoding="utf-8")
         return lock
+
+    def lock_holder(self) -> dict[str, object] | None:
+        """Who holds the sync lock now ({"pid", "host", "since"} as far as known, {} if unknown), or None if free."""
+        probe = FileLock(self.lock_file)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            try:
+                return dict(json.loads(self.lock_holder_file.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                return {}
+        probe.release()
+        return None
+
+    def busy_text(self, holder: dict[str, object] | None) -> str:
+        """The sentence for a folder whose lock `holder` holds: where, and since when (computer's local time)."""
+        where = ("in another CountyDataSync window on this computer" if holder and holder.get("host") == socket.gethostname()
+                 else "in CountyDataSync on another computer" if holder else "in another CountyDataSync")
+        since = ""
+        if holder and holder.get("since"):
+            since = f" (since {from_utc_text(str(holder['since'])).astimezone().strftime('%H:%M')})"
+        return (f"A sync or a review is open {where} for this data folder ({self.path}){since}. "
+                "Finish it there (Commit or Discard) or close that window, then try again.")
 
     @property
     def working_db(self) -> Path:
@@ -88,3 +114,8 @@ class DataFolder:
     def lock_file(self) -> Path:
         """Held while a sync is planned, reviewed or committed: one sync per folder."""
         return self.path / "sync.lock"
+
+    @property
+    def lock_holder_file(self) -> Path:
+        """Which process took the sync lock and when (read by the other windows; stale once the lock is free)."""
+        return self.path / "sync.lock.holder"

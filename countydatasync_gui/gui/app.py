@@ -18,6 +18,7 @@ from ..etl.logs import configure_logging
 from ..etl.startup import freeze_startup_objects
 from ..resources import resource_path
 from .main_window import APPLICATION, ORGANIZATION, MainWindow
+from .platform_check import missing_platform_packages, platform_problem_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `countydatasync-gui` script."""
     # Our options first; whatever is left (-platform, -style ...) is Qt's.
     args, qt_args = build_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
+    if QApplication.instance() is None and (missing := missing_platform_packages()):
+        print(platform_problem_text(missing), file=sys.stderr)  # Qt would abort with its own technical message
+        return 1
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -64,6 +65,45 @@ def field_text(field: str, value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def rejected_text(field: str, raw: object) -> str:
+    """A rejected row's value, which the source wrote as text: formatted like `field_text` when it
+    reads as a number ("271226.0" -> "$271,226") or an engine time, else exactly as written."""
+    if raw is None:
+        return ""
+    text = str(raw)
+    field = journal_field(field)[1]
+    if field in MONEY_FIELDS or field == "acres":
+        try:
+            number = float(text)
+        except ValueError:
+            return text  # not a number: that is usually why the row was rejected
+        return field_text(field, number) if math.isfinite(number) else text
+    return field_text(field, text) if field in TIME_FIELDS else text
+
+
+def changed_fields_text(names: object) -> str:
+    """The journal's list of changed fields in the table's labels: "owner,last_updated" -> "Owner, Last updated"."""
+    if not names:
+        return ""
+    return ", ".join(schema.LABELS.get(name, name) for name in str(names).split(","))
+
+
+def csv_value(field: str, value: object) -> object:
+    """A value for a CSV opened in Excel: numbers plain and without a useless ".0", times in local time."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    field = journal_field(field)[1]
+    if field in TIME_FIELDS:
+        return local_time(str(value), seconds=True)
+    if field in schema.NUMERIC_FIELDS:
+        try:
+            number = float(str(value))
+        except ValueError:
+            return value  # a rejected row's text that is not a number: exactly as the county wrote it
+        return int(number) if number.is_integer() else number
+    return value
 
 
 #: Bookkeeping column names in words (run history, journal, stats).

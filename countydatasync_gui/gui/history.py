@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from ..etl.state import run_marks
+from .formatting import plural
 from .table_model import SqliteTableModel
 
 LAST_SUCCESS_BRUSH = QBrush(QColor("#cdeccd"))
@@ -83,7 +84,7 @@ class RunHistory(QWidget):
             self.hint.setText("No syncs yet. Each sync you run (committed, discarded, cancelled or failed) appears here.")
         else:
             self.hint.setText(
-                f"{self.model.total:,} runs, newest first. The green row is the last successful sync; "
+                f"{plural(self.model.total, 'run')}, newest first. The green row is the last successful sync; "
                 "red rows failed (the Error column says why).")
 
     def close_files(self) -> None:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 DEFAULT_SIZE = (1200, 820)
 
 
-def _splitters(window: MainWindow):  # type: ignore[no-untyped-def]
+def _splitters(window: MainWindow):
     # (splitter, sizes on first start)
     return ((window.splitter, [560, 200]), (window.browser.splitter, [600, 560]))
 

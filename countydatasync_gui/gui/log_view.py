@@ -40,6 +40,7 @@ class LogViewer(QWidget):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setPlaceholderText("What the sync does appears here as it happens.")
+        self.text.setMinimumHeight(40)  # three lines at least; the splitter gives it more on a taller screen
 
         self.level = QComboBox()
         self.level.setObjectName("logLevelFilter")

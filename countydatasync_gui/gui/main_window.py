@@ -18,7 +18,9 @@ from ..etl.datafolder import DataFolder
 from ..etl.sync import ChangeSet, SyncResult, discard
 from .banner import MessageBanner
 from .confirm import MassDeleteDialog
+from .formatting import plural
 from .history import RunHistory
+from .labels import shrinkable
 from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
 from .menus import build_menus
@@ -74,8 +76,11 @@ class MainWindow(QMainWindow):
             layout.addWidget(widget)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        self.statusBar().addPermanentWidget(QLabel(f"Data folder: {folder.path}"))
-        self.sync_action, self.commit_action, self.settings_action = build_menus(self)
+        # A deep data-folder path must not widen the window: it wraps, and the tooltip has it whole.
+        self.statusBar().addPermanentWidget(shrinkable(QLabel(f"Data folder: {folder.path}"), tooltip=True), 1)
+        self.sync_action, self.commit_action, self.settings_action, self.review_actions = build_menus(self)
+        for action in (self.commit_action, *self.review_actions):
+            action.setEnabled(False)  # until a review opens
 
         # -- the worker thread and the live log
         self.runner = SyncRunner(self)
@@ -91,7 +96,8 @@ class MainWindow(QMainWindow):
         self.sync_panel.settings_requested.connect(self.open_settings)
         self.review.commit_requested.connect(self.commit_changes)
         self.review.discard_requested.connect(self.discard_changes)
-        self.browser.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        for pane in (self.browser, self.review):
+            pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
         self.source_choice.changed.connect(self._source_changed)
         self.source_choice.saved.connect(self._settings_saved)
@@ -103,6 +109,8 @@ class MainWindow(QMainWindow):
                                              "Open File > Settings… to choose the source again.")
         if self.is_demo and not self.settings.value("demoNoticeDismissed", False, type=bool):
             self.demo_banner.show_message("info", DEMO_NOTICE)
+        if (holder := folder.lock_holder()) is not None:  # say it now, not only when Sync now is refused
+            self.message_banner.show_message("warning", folder.busy_text(holder))
         self.browser.load(folder)
         self.history.load(folder.working_db)
         self.sync_panel.read_state(folder.working_db)
@@ -158,7 +166,11 @@ class MainWindow(QMainWindow):
         change_set = self.change_set
         if change_set is None or self.runner.busy:
             return
-        if change_set.mass_delete and not self.confirm_mass_delete(change_set):
+        if change_set.mass_delete:
+            confirmed = self.confirm_mass_delete(change_set)
+        else:
+            confirmed = self._confirm_unusual(change_set, "Commit", "saved")
+        if not confirmed:
             self.statusBar().showMessage("Not committed. The changes are still here for review.", 10_000)
             return
         self.review.freeze()  # the worker now owns the change set
@@ -168,12 +180,22 @@ class MainWindow(QMainWindow):
     def confirm_mass_delete(self, change_set: ChangeSet) -> bool:
         return MassDeleteDialog(change_set, self).exec() == QDialog.DialogCode.Accepted
 
+    def _confirm_unusual(self, change_set: ChangeSet, verb: str, done: str) -> bool:
+        """One question before a commit or discard of a review with flagged or deleted parcels (a keypress away)."""
+        c = change_set.counts
+        unusual = [text for n, text in ((c.flagged, plural(c.flagged, "flagged parcel")),
+                                        (c.deleted, plural(c.deleted, "deleted parcel"))) if n]
+        if not unusual:
+            return True
+        return self.ask(f"{verb} the changes?",
+                        f"The review has {' and '.join(unusual)}. {verb} all changes (they will be {done})?")
+
     @Slot()
     def discard_changes(self) -> None:
         """Throw the change set away: one small run record, so it is done here rather than on the worker."""
-        change_set, self.change_set = self.change_set, None
-        if change_set is None:
+        if self.change_set is None or self.runner.busy or not self._confirm_unusual(self.change_set, "Discard", "lost"):
             return
+        change_set, self.change_set = self.change_set, None
         try:
             discard(change_set)
         except Exception as exc:  # noqa: BLE001 - the clerk must see it, and the window must keep working
@@ -202,6 +224,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_committed(self, result: SyncResult) -> None:
         self.change_set = None
+        self.sync_panel.full_refresh.setChecked(False)  # a full refresh is a one-off: the next sync is incremental
         self.review.clear()
         self._set_mode(IDLE)
         c = result.counts
@@ -254,6 +277,8 @@ class MainWindow(QMainWindow):
         self.sync_panel.set_mode(mode, note)
         self.sync_action.setEnabled(mode == IDLE)
         self.commit_action.setEnabled(mode == REVIEWING)
+        for action in self.review_actions:
+            action.setEnabled(mode == REVIEWING)
         self.settings_action.setEnabled(mode == IDLE)
 
     def _data_changed(self) -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QButtonGroup, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, QTableView,
-    QVBoxLayout, QWidget,
+    QAbstractItemView, QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget,
+    QTableView, QVBoxLayout, QWidget,
 )
 
+from ..etl import schema
 from ..etl.sync import ChangeSet
 from .banner import MessageBanner
-from .formatting import MODE_WORDS, plural
-from .review_model import ChangeReviewModel
+from .formatting import MODE_WORDS, csv_value, plural
+from .labels import shrinkable
+from .review_model import KIND_WORDS, ChangeReviewModel
 
 SEARCH_DELAY_MS = 250
+EXPORT_PAGE_ROWS = 5_000
 MAX_COLUMN_WIDTH = 440
 #: (kind passed to the engine, button words); None means every change except rejected rows.
 FILTERS = ((None, "All changes"), ("new", "New"), ("changed", "Changed"), ("deleted", "Deleted"),
@@ -30,6 +36,7 @@ class ReviewPanel(QWidget):
 
     commit_requested = Signal()
     discard_requested = Signal()
+    status_message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,11 +67,13 @@ class ReviewPanel(QWidget):
         filters.addStretch(1)
         self.search = QLineEdit()
         self.search.setObjectName("reviewSearch")
-        self.search.setPlaceholderText("Search parcel id or owner…")
+        self.search.setPlaceholderText("Search parcel id, owner or address (old or new)…")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(220)
-        filters.addWidget(self.search)
-        self.shown_label = QLabel()
+        self.search.setMinimumWidth(160)
+        filters.addWidget(self.search, 1)
+        # Footer text wraps: a long sentence must never set the window's minimum width
+        # (at 1024 px it pushed Commit and Discard off the screen).
+        self.shown_label = shrinkable(QLabel())
         self.shown_label.setObjectName("reviewShownLabel")
 
         self.view = QTableView()
@@ -72,6 +81,7 @@ class ReviewPanel(QWidget):
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between cells)
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.horizontalHeader().setStretchLastSection(True)
@@ -84,12 +94,11 @@ class ReviewPanel(QWidget):
         self.discard_button = QPushButton("Discard")
         self.discard_button.setObjectName("discardButton")
         self.discard_button.setToolTip("Throw these changes away; the databases stay exactly as they are")
-        note = QLabel("Nothing is saved until you press Commit. Highlighted cells show old → new.")
+        note = shrinkable(QLabel("Nothing is saved until you press Commit. Highlighted cells show old → new."))
         note.setStyleSheet("color: palette(placeholder-text);")
         actions = QHBoxLayout()
-        actions.addWidget(self.shown_label)
-        actions.addStretch(1)
-        actions.addWidget(note)
+        actions.addWidget(self.shown_label, 3)
+        actions.addWidget(note, 2)
         actions.addWidget(self.discard_button)
         actions.addWidget(self.commit_button)
 
@@ -116,6 +125,10 @@ class ReviewPanel(QWidget):
         self.commit_button.clicked.connect(self.commit_requested)
         self.discard_button.clicked.connect(self.discard_requested)
         self.set_buttons_enabled(False)
+        # Tab follows the screen: class buttons, search, the table, Discard, Commit.
+        chain = [*self.filter_buttons.values(), self.search, self.view, self.discard_button, self.commit_button]
+        for before, after in zip(chain, chain[1:], strict=False):  # each widget with the next
+            QWidget.setTabOrder(before, after)
 
     # -- what the window tells the panel -------------------------------------
     def show_change_set(self, change_set: ChangeSet) -> None:
@@ -128,10 +141,11 @@ class ReviewPanel(QWidget):
             button = self.filter_buttons[kind]
             button.setText(f"{words} ({counts[kind]:,})")
             button.setEnabled(counts[kind] > 0 or kind is None)
+        touched = f" ({c.touched:,} of them re-saved by the county without changes)" if c.touched else ""
         self.summary.setText(
             f"<b>{change_set.source_description}</b> ({MODE_WORDS.get(change_set.mode, change_set.mode)}): "
             f"read {plural(c.rows_read, 'row')}: {c.new:,} new, {c.changed:,} changed, {c.deleted:,} to delete, "
-            f"{c.unchanged:,} unchanged, {c.rejected:,} rejected (not loaded), {c.flagged:,} flagged for a second look.")
+            f"{c.unchanged:,} unchanged{touched}, {c.rejected:,} rejected (not loaded), {c.flagged:,} flagged for a second look.")
         if change_set.mass_delete:
             self.mass_delete_banner.show_message(
                 "warning",
@@ -174,6 +188,59 @@ class ReviewPanel(QWidget):
         """Show one class (as if its button were clicked)."""
         self.filter_buttons[kind].click()
 
+    def step_filter(self, step: int) -> None:
+        """Show the next (`step` 1) or previous (-1) class that has rows, wrapping around."""
+        if self.change_set is None:
+            return
+        buttons = list(self.filter_buttons.values())
+        current = self.filter_group.checkedId()
+        for offset in range(1, len(buttons)):
+            button = buttons[(current + step * offset) % len(buttons)]
+            if button.isEnabled():
+                button.click()
+                return
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search box, its text selected (Ctrl+F)."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def export_csv(self, target: Path | None = None) -> int | None:
+        """Save the rows the review shows (class and search) as CSV for Excel, old and new values side by side.
+
+        Asks where if `target` is None; returns the row count, or None if cancelled or there is nothing to export.
+        """
+        if self.change_set is None:
+            return None
+        kind, search = self.model.kind, self.search.text().strip() or None
+        if target is None:
+            name = f"review-{kind or 'all'}.csv"
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export the review as CSV", name, "CSV files (*.csv)")
+            if not chosen:
+                return None
+            target = Path(chosen)
+        if kind == "rejected":
+            names = ["id", "reason", *schema.VALUE_FIELDS]
+        else:
+            names = ["kind", "id", "flags", *(f"{when}_{f}" for f in schema.VALUE_FIELDS for when in ("old", "new"))]
+        titles = [self.model.title(n) for n in names]
+        count = 0
+        try:
+            # utf-8-sig: Excel reads the BOM and shows "→" and accents right.
+            with open(target, "w", newline="", encoding="utf-8-sig") as out:
+                writer = csv.writer(out)
+                writer.writerow(titles)
+                while not (frame := self.change_set.rows(kind, search, offset=count, limit=EXPORT_PAGE_ROWS)).empty:
+                    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+                        row["kind"] = KIND_WORDS.get(row.get("kind") or "", "")
+                        writer.writerow([csv_value(n, row.get(n.removeprefix("new_"))) for n in names])
+                    count += len(frame)
+        except OSError as exc:
+            self.status_message.emit(f"Could not write {target}: {exc.strerror}. Choose another folder or file name.")
+            return None
+        self.status_message.emit(f"Saved {plural(count, 'row')} of the review to {target}")
+        return count
+
     # -- internals ------------------------------------------------------------
     def _apply_filter(self) -> None:
         self._search_timer.stop()
@@ -186,13 +253,26 @@ class ReviewPanel(QWidget):
     def _after_filter(self) -> None:
         total = self.model.total
         words = dict(FILTERS)[self.model.kind].lower()
-        text = f"{plural(total, 'parcel')} ({words})" + (" match the search" if self.search.text().strip() else "")
+        search = self.search.text().strip()
+        text = f"{plural(total, 'parcel')} ({words})"
+        if search:
+            text += " matches the search" if total == 1 else " match the search"
+        if search and total == 0:
+            text += self._matches_elsewhere(search)
         if self.model.kind == "rejected":
             text += ": these rows are not loaded. Fix them in the county's database; the next sync picks them up."
         elif self.model.kind == "flagged":
             text += ": unusual changes worth a second look. They are saved with the rest if you commit."
         self.shown_label.setText(text)
+        self.shown_label.setToolTip(text)
         self.view.resizeColumnsToContents()
         for column in range(self.model.columnCount()):
             if self.view.columnWidth(column) > MAX_COLUMN_WIDTH:
                 self.view.setColumnWidth(column, MAX_COLUMN_WIDTH)
+
+    def _matches_elsewhere(self, search: str) -> str:
+        """", but 2 matches under Rejected": where the search finds parcels when this class has none."""
+        assert self.change_set is not None
+        found = [(words, self.change_set.count(kind, search)) for kind, words in FILTERS if kind != self.model.kind]
+        found = [f"{plural(n, 'match', 'matches')} under {words}" for words, n in found if n]
+        return f", but {', '.join(found)}" if found else ""

@@ -15,7 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from ..etl import schema
 from ..etl.sync import ChangeSet
-from .formatting import column_title, field_text, use_code_meaning
+from .formatting import column_title, field_text, rejected_text, use_code_meaning
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 256
@@ -87,9 +87,10 @@ class ChangeReviewModel(PagedTableModel):
 
     @staticmethod
     def _columns_for(kind: str | None) -> tuple[str, ...]:
+        # The reason sits next to the parcel id: at the far right it was off-screen until a scroll.
         if kind == "rejected":
             return ("id", "reason", *REVIEW_FIELDS[1:])
-        return ("kind", *REVIEW_FIELDS, "flags")
+        return ("kind", "id", "flags", *REVIEW_FIELDS[1:])
 
     # -- paging -------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
@@ -109,7 +110,11 @@ class ChangeReviewModel(PagedTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        name = self._columns[section]
+        return self.title(self._columns[section])
+
+    @staticmethod
+    def title(name: str) -> str:
+        """A change-set column in words, as the header shows it ("flags" -> "Why flagged")."""
         return {"kind": "Change", "flags": "Why flagged", "reason": "Why rejected"}.get(name) or column_title(name)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -125,6 +130,8 @@ class ChangeReviewModel(PagedTableModel):
                 return f"Was: {field_text(name, row.get('old_' + name)) or '(blank)'}\nNow: {field_text(name, row.get(name)) or '(blank)'}"
             if name in ("flags", "reason") and row.get(name):
                 return str(row[name])
+            if "reason" in row and row.get(name) is not None:  # a rejected row is shown formatted
+                return f"As the county wrote it: {row[name]}"
             if name == "use_code":
                 return use_code_meaning(row.get(name), self._code_table)
             return None
@@ -146,9 +153,8 @@ class ChangeReviewModel(PagedTableModel):
     def _display(row: dict[str, Any], name: str, kind: str | None, changed: bool) -> str:
         if name == "kind":
             return KIND_WORDS.get(kind or "", "")
-        if "reason" in row:  # a rejected row: the source's own text, exactly as it came
-            value = row.get(name)
-            return "" if value is None else str(value)
+        if "reason" in row:  # a rejected row: the source's text, formatted where it reads as a number or time
+            return rejected_text(name, row.get(name))
         if kind == "deleted" and name in schema.FIELDS:
             return field_text(name, row.get("old_" + name))  # a deleted row only has its old values
         if changed:

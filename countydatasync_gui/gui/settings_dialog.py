@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-    QVBoxLayout, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
+    QPushButton, QVBoxLayout, QWidget,
 )
 
 from ..etl.config import config_path, save_config
@@ -247,6 +247,8 @@ class SettingsDialog(QDialog):
             url = parse_url(source.url)
             if self.source_form.kind in FILE_KINDS and not Path(url.database or "").is_file():
                 raise SyncError(f"The file {url.database} was not found. Choose the county's file with Browse….")
+            if not self._untested_source_confirmed(source):
+                return
             self._keep_password(url)
             settings = dataclasses.replace(self.current, source=source)
             save_config(config_path(self.folder), settings)
@@ -261,7 +263,24 @@ class SettingsDialog(QDialog):
         self.saved = settings
         self.accept()
 
-    def _keep_password(self, url) -> None:  # type: ignore[no-untyped-def]  # a SQLAlchemy URL
+    def _untested_source_confirmed(self, source: SourceSettings) -> bool:
+        """A new source whose test failed, or that was not tested, is saved only if the clerk says so."""
+        if source.url == self.current.source.url:
+            return True  # the same database as before: only the table, mapping or time zone changed
+        if self.report is not None and self._tested_url == source.url:
+            if self.report.ok:
+                return True
+            question = "The connection test failed. Save these settings anyway?"
+        else:
+            question = "This source has not been tested (press Test connection to check it). Save anyway?"
+        return self.ask("Save untested settings?", question)
+
+    def ask(self, title: str, question: str) -> bool:
+        """A yes/no question, No by default (tests replace this)."""
+        answer = QMessageBox.question(self, title, question, defaultButton=QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _keep_password(self, url) -> None:  # a SQLAlchemy URL
         password = self.source_form.password()
         if not password:
             return

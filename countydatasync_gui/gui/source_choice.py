@@ -111,6 +111,6 @@ class SourceChoice(QObject):
     def _folder_holds_another_source(self) -> bool:
         try:
             held = load_state(self.folder.working_db).source
-            return bool(held) and held != Source(self.current.source).identity  # type: ignore[union-attr]
+            return bool(held) and held != Source(self.current.source).identity
         except Exception:  # noqa: BLE001 - unreadable state: the sync itself will say what is wrong
             return False

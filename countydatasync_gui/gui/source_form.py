@@ -224,7 +224,8 @@ class SourceForm(QWidget):
                 "This computer has no keyring, so a typed password is used only until CountyDataSync closes. "
                 f"To keep it, ask IT to set the environment variable {ENV_VAR} for your account.")
         hints = {SQLSERVER: "Needs Microsoft's ODBC Driver 18 for SQL Server on this computer.",
-                 OTHER: "Any SQLAlchemy database address; the user name goes in the address."}
+                 OTHER: "Any database address your database administrator gives you, such as "
+                        "oracle://clerk@host/roll; the user name goes in the address (a SQLAlchemy URL)."}
         self.driver_hint.setText(hints.get(kind, ""))
         self.form.setRowVisible(self.driver_hint, kind in hints)
         self.changed.emit()

@@ -38,7 +38,7 @@ class StatsChart(QWidget):
         self.view = QChartView()
         self.view.setObjectName("statsChart")
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.setMinimumSize(260, 220)
+        self.view.setMinimumSize(240, 110)  # low enough for a 700-pixel-high laptop screen
         empty = QLabel("A chart of the county's parcels by land use appears here after the first sync.")
         empty.setWordWrap(True)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 
 from ..etl.state import SyncState, load_state
 from .formatting import local_time, time_ago
+from .labels import shrinkable
 
 log = logging.getLogger("countydatasync_gui.gui")
 
@@ -30,15 +31,15 @@ class SyncPanel(QGroupBox):
         self._state = SyncState()
         self.mode = IDLE
 
-        self.source_label = QLabel()
+        self.source_label = shrinkable(QLabel())
         self.source_label.setObjectName("sourceLabel")
         # One line: the source in words is short (a file name, or a database on a host, and a table).
         self.change_source_button = QPushButton("Change source…")
         self.change_source_button.setObjectName("changeSourceButton")
         self.change_source_button.setToolTip("Choose the county's database or file, and which columns hold what (Ctrl+,)")
-        self.last_sync_label = QLabel()
+        self.last_sync_label = shrinkable(QLabel())
         self.last_sync_label.setObjectName("lastSyncLabel")
-        self.watermark_label = QLabel()
+        self.watermark_label = shrinkable(QLabel())
         self.watermark_label.setObjectName("watermarkLabel")
         self.watermark_label.setToolTip(
             "The newest change time read from the county's database so far (the \"watermark\"). "
@@ -52,7 +53,7 @@ class SyncPanel(QGroupBox):
         self.full_refresh.setObjectName("fullRefreshCheck")
         self.full_refresh.setToolTip(
             "Read every parcel again, not only the recent changes, and also remove parcels the county no longer has.")
-        refresh_hint = QLabel("(re-read every parcel; also finds parcels the county removed)")
+        refresh_hint = shrinkable(QLabel("(re-read every parcel; also finds parcels the county removed)"))
         refresh_hint.setStyleSheet("color: palette(placeholder-text);")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
@@ -60,22 +61,20 @@ class SyncPanel(QGroupBox):
         self.progress = QProgressBar()
         self.progress.setObjectName("progressBar")
         self.progress.setTextVisible(True)
-        self.step_label = QLabel()
+        self.step_label = shrinkable(QLabel())
         self.step_label.setObjectName("stepLabel")
 
         form = QFormLayout()
         source_row = QHBoxLayout()
-        source_row.addWidget(self.source_label)
+        source_row.addWidget(self.source_label, 1)
         source_row.addWidget(self.change_source_button)
-        source_row.addStretch(1)
         form.addRow("Source:", source_row)
         form.addRow("Last successful sync:", self.last_sync_label)
         form.addRow("Includes county edits up to:", self.watermark_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.sync_button)
         buttons.addWidget(self.full_refresh)
-        buttons.addWidget(refresh_hint)
-        buttons.addStretch(1)
+        buttons.addWidget(refresh_hint, 1)
         buttons.addWidget(self.cancel_button)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 2)

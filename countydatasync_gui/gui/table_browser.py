@@ -77,6 +77,7 @@ class TableBrowser(QWidget):
         self.view.horizontalHeader().sectionClicked.connect(lambda _: self.view.horizontalHeader().setSortIndicatorShown(True))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between cells)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.verticalHeader().hide()  # the row count is above; numbers beside a "No." column confuse
@@ -119,19 +120,22 @@ class TableBrowser(QWidget):
 
     def refresh(self) -> None:
         """Re-read the open table and the charts (after a commit), keeping filter and order."""
-        was_available = self.model.available
+        was_empty = not self.model.available or self.model.rowCount() == 0
         self.model.refresh()
         self.chart.refresh()
         self._update_labels()
-        if not was_available:
+        if was_empty:  # the first rows arrived: the empty table's widths cut them ("TAYL…")
             self._fit_columns()
 
     def select_table(self, table: str) -> None:
         """Show a table by its name in the database ("working", "stats", "runs", "journal", "rejects")."""
         self.selector.setCurrentIndex([t.table for t in TABLES].index(table))
 
-    def export_csv(self, target: Path | None = None) -> int | None:
-        """Save what is shown as CSV (asks where if `target` is None); the row count, or None if cancelled."""
+    def export_csv(self, target: Path | None = None, *, raw: bool = False) -> int | None:
+        """Save what is shown as CSV (asks where if `target` is None); the row count, or None if cancelled.
+
+        `raw`: the database's column names and stored values instead of the screen's labels and formats.
+        """
         chosen = TABLES[self.selector.currentIndex()]
         if target is None:
             name, _ = QFileDialog.getSaveFileName(self, "Export as CSV", f"{chosen.table}.csv", "CSV files (*.csv)")
@@ -139,7 +143,7 @@ class TableBrowser(QWidget):
                 return None
             target = Path(name)
         try:
-            rows = self.model.export_csv(target)
+            rows = self.model.export_csv(target, raw=raw)
         except OSError as exc:
             self.status_message.emit(f"Could not write {target}: {exc.strerror}. Choose another folder or file name.")
             return None

@@ -27,8 +27,9 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QBrush
 
+from ..etl import schema
 from ..etl.db import connect_read_only
-from .formatting import column_title, field_text, journal_field, use_code_meaning
+from .formatting import changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text, use_code_meaning
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 500
@@ -243,17 +244,21 @@ class SqliteTableModel(PagedTableModel):
         """The stored value of a fetched cell."""
         return self._rows[row][column]
 
-    def export_csv(self, target: Path) -> int:
-        """Write every row matching the filter, in the shown order, to a CSV file; return the row count."""
+    def export_csv(self, target: Path, *, raw: bool = False) -> int:
+        """Write every row matching the filter, in the shown order, to a CSV file; return the row count.
+
+        For Excel by default: the headers as on screen, numbers without a useless ".0", local times.
+        `raw` writes the database's column names and values exactly as stored (for scripts and DBAs).
+        """
         if not self.available or self._db is None:
             return 0
         where, params = self._where()
         count = 0
         with open(target, "w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
-            writer.writerow(self._columns)
+            writer.writerow(self._columns if raw else [column_title(c, self._table) for c in self._columns])
             for row in self._db.execute(self._select_sql(where), params):
-                writer.writerow(row)
+                writer.writerow(row if raw else [csv_value(c, v) for c, v in zip(self._columns, row, strict=True)])
                 count += 1
         return count
 
@@ -320,12 +325,17 @@ class SqliteTableModel(PagedTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not self._fetched(index):
             return None
-        value = self._rows[index.row()][index.column()]
+        value, name = self._rows[index.row()][index.column()], self._columns[index.column()]
+        rejected = self._table == "rejects" and name in schema.FIELDS  # the source's raw text
         if role == Qt.ItemDataRole.DisplayRole:
-            return field_text(self._columns[index.column()], value)
+            if rejected:
+                return rejected_text(name, value)
+            return changed_fields_text(value) if name == "changed" else field_text(name, value)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if journal_field(self._columns[index.column()])[1] == "use_code":
+            if journal_field(name)[1] == "use_code":
                 return use_code_meaning(value)
+            if rejected and value is not None:
+                return f"As the county wrote it: {value}"
             return value if isinstance(value, str) and len(value) > 30 else None
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, (int, float)):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

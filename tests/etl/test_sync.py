@@ -315,7 +315,8 @@ def test_second_sync_on_the_same_folder_is_refused(folder: DataFolder, county: S
     other.join()
 
     assert isinstance(outcome[0], DataFolderBusy)
-    assert "Another sync is already running" in outcome[0].message
+    assert "A sync or a review is open in another CountyDataSync window on this computer" in outcome[0].message
+    assert "(since " in outcome[0].message  # when the other one took the folder
     commit(plan)
 
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.demo import create_demo_county
 from countydatasync_gui.gui.main_window import MainWindow
+from countydatasync_gui.gui.settings_dialog import SettingsDialog
 
 SMALL_COUNTY = 2_000
 LARGE_COUNTY = 200_000
@@ -26,6 +27,12 @@ LARGE_COUNTY = 200_000
 def _isolated_qsettings(tmp_path: Path) -> None:
     """Window geometry and the demo note go to a per-test folder, never the user's settings."""
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+
+
+@pytest.fixture(autouse=True)
+def _no_modal_settings_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saving untested settings asks first; tests that check the question replace `ask` on their dialog."""
+    monkeypatch.setattr(SettingsDialog, "ask", lambda *_: True)
 
 
 @pytest.fixture

@@ -46,9 +46,18 @@ def test_locked_data_folder_says_another_sync_runs(qtbot, make_window, folder):
     lock = FileLock(folder.lock_file)
     with lock.acquire(timeout=0):
         _run_to_end(qtbot, window)
-        assert "Another sync is already running" in window.message_banner.text
+        assert "A sync or a review is open in another CountyDataSync" in window.message_banner.text
     sync(qtbot, window)  # the other sync finished: this one works
     assert window.change_set is not None
+
+
+def test_a_second_window_on_a_folder_under_review_says_so_at_start(qtbot, make_window, folder):
+    first = make_window()
+    sync(qtbot, first)  # the first window holds the folder while its review is open
+    second = make_window()
+    text = second.message_banner.text
+    assert second.message_banner.isVisible()
+    assert "A sync or a review is open in another CountyDataSync window on this computer" in text and "(since " in text
 
 
 def test_failure_during_commit_changes_nothing_and_the_app_recovers(qtbot, make_window, folder, monkeypatch):

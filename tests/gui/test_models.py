@@ -127,8 +127,11 @@ def test_table_model_pages_sorts_filters_and_exports(qtbot, tmp_path):
     exported = model.export_csv(tmp_path / "shown.csv")
     with open(tmp_path / "shown.csv", newline="", encoding="utf-8") as f:
         lines = list(csv.reader(f))
-    assert exported == expected and lines[0] == ["id", "owner", "acres"] and len(lines) == expected + 1
+    assert exported == expected and lines[0] == ["Parcel", "Owner", "Acres"] and len(lines) == expected + 1
     assert float(lines[1][2]) >= float(lines[2][2])  # in the shown order
+    model.export_csv(tmp_path / "raw.csv", raw=True)  # for scripts: the database's names
+    with open(tmp_path / "raw.csv", newline="", encoding="utf-8") as f:
+        assert next(csv.reader(f)) == ["id", "owner", "acres"]
 
 
 def test_the_journal_reads_old_beside_new_in_words(qtbot, change_set, folder):

@@ -169,6 +169,20 @@ def test_a_missing_column_is_named_and_its_row_marked(qtbot, make_window, county
     assert press_test(qtbot, dialog).ok
 
 
+def test_saving_a_source_that_failed_its_test_or_was_not_tested_asks_first(qtbot, make_window, folder, roll_file, monkeypatch):
+    window = make_window()
+    dialog = open_settings(qtbot, window)
+    questions: list[str] = []
+    dialog.ask = lambda _title, question: questions.append(question) or False  # the clerk says No
+    choose_file(dialog, roll_file, monkeypatch)
+    dialog.save_button.click()
+    assert "has not been tested" in questions[-1] and dialog.isVisible() and not config_path(folder).exists()
+    assert not press_test(qtbot, dialog).ok  # the roll file has no table `parcels`
+    dialog.save_button.click()
+    assert questions[-1].startswith("The connection test failed") and dialog.isVisible()
+    assert not config_path(folder).exists()
+
+
 def test_save_writes_the_mapping_and_the_window_syncs_from_the_new_source(
     qtbot, make_window, folder, roll_file, monkeypatch,
 ):

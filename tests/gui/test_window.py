@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from countydatasync_gui import __version__
 from tests.gui.conftest import commit, sync
@@ -76,7 +76,7 @@ def test_about_names_the_version(qtbot, make_window, monkeypatch):
     window = make_window()
     shown: list[str] = []
     monkeypatch.setattr("countydatasync_gui.gui.main_window.QMessageBox.about", lambda _p, _t, text: shown.append(text))
-    about = window.menuBar().actions()[1].menu().actions()[0]
+    about = next(a for a in _help_menu(window).actions() if a.text().startswith("&About"))
     about.trigger()
     assert __version__ in shown[0]
 
@@ -85,3 +85,25 @@ def test_start_up_scripts_know_their_options():
     for command in ([sys.executable, "main.py", "--version"], [sys.executable, "-m", "countydatasync_gui", "--version"]):
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and __version__ in done.stdout, done.stderr
+
+
+def _help_menu(window):
+    return next(a for a in window.menuBar().actions() if a.text() == "&Help").menu()
+
+
+def test_help_shows_the_shipped_guide_and_opens_the_data_folder_and_log(qtbot, make_window, monkeypatch):
+    window = make_window()
+    actions = {a.text(): a for a in _help_menu(window).actions()}
+    assert actions["&User guide"].shortcut().toString() == "F1"
+    actions["&User guide"].trigger()
+    guide = window.findChild(QWidget, "userGuide")
+    assert guide is not None and guide.isVisible()
+    text = guide.findChild(QTextBrowser).toPlainText()
+    assert "Sync now" in text and "Ctrl+Return" in text and "**" not in text  # rendered, not raw Markdown
+
+    opened: list[str] = []
+    monkeypatch.setattr("countydatasync_gui.gui.menus.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    actions["Open the &data folder"].trigger()
+    (window.folder.log_dir / "countydatasync.log").touch()
+    actions["Open the &log file"].trigger()
+    assert opened == [str(window.folder.path), str(window.folder.log_dir / "countydatasync.log")]
