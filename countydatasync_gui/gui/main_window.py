@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, text: str, folder_holds_another_source: bool) -> None:
         if folder_holds_another_source:
             self.sync_panel.full_refresh.setChecked(True)
+            self.sync_panel.mark_new_source()
         self.message_banner.show_message("success", text)
 
     # -- sync -----------------------------------------------------------------

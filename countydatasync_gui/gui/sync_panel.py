@@ -29,6 +29,7 @@ class SyncPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Sync with the county's records", parent)
         self._state = SyncState()
+        self._new_source = False  # the state shown is the previous source's (until the next sync)
         self.mode = IDLE
 
         self.source_label = shrinkable(QLabel())
@@ -98,10 +99,14 @@ class SyncPanel(QGroupBox):
     def set_source(self, text: str) -> None:
         self.source_label.setText(text)
 
-    def set_state(self, state: SyncState) -> None:
-        """Show the sync state read from the working database."""
-        self._state = state
+    def set_state(self, state: SyncState, *, new_source: bool = False) -> None:
+        """Show the sync state read from the working database; `new_source`: it belongs to the previous source."""
+        self._state, self._new_source = state, new_source
         self._render_state()
+
+    def mark_new_source(self) -> None:
+        """The settings switched to a source this folder has not synced yet: the state shown is the old source's."""
+        self.set_state(self._state, new_source=True)
 
     def read_state(self, working_db: Path) -> None:
         """Read the sync state from the working database and show it (a damaged file shows as never synced)."""
@@ -153,6 +158,11 @@ class SyncPanel(QGroupBox):
 
     def _render_state(self) -> None:
         state = self._state
+        if self._new_source:
+            before = f" (the previous source: {local_time(state.last_success_at)})" if state.last_success_at else ""
+            self.last_sync_label.setText(f"not yet from this source{before}")
+            self.watermark_label.setText("nothing loaded from this source yet: press Sync now")
+            return
         if state.last_success_at:
             self.last_sync_label.setText(
                 f"{local_time(state.last_success_at)} ({time_ago(state.last_success_at)})")

@@ -234,6 +234,13 @@ def test_switching_source_after_a_sync_ticks_full_refresh(qtbot, make_window, co
 
     assert window.sync_panel.full_refresh.isChecked()
     assert "Full refresh is ticked" in window.message_banner.text
+    # The last sync shown was the demo county's: the panel says the new source has not been synced.
+    assert window.sync_panel.last_sync_label.text().startswith("not yet from this source (the previous source: ")
+    assert window.sync_panel.watermark_label.text().startswith("nothing loaded from this source yet")
+    sync(qtbot, window, full_refresh=True)
+    window.confirm_mass_delete = lambda _change_set: True  # every demo parcel goes: no modal dialog in tests
+    commit(qtbot, window)
+    assert "just now" in window.sync_panel.last_sync_label.text()
 
 
 def test_cancel_changes_nothing(qtbot, make_window, folder, county_file, monkeypatch):
