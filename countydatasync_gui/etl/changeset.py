@@ -91,6 +91,15 @@ class Counts:
 _SEARCHED = ("id", "owner", "site_address")
 
 
+def read_plan(db: sqlite3.Connection) -> dict[str, Any] | None:
+    """The plan a staged change set file holds, or None if the file is not one (or a crash left it unreadable)."""
+    try:
+        row = db.execute("SELECT body FROM plan").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return json.loads(row[0]) if row else None
+
+
 class ChangeStore:
     """The scratch database behind one change set: staging while planning, paging while reviewing."""
 
@@ -328,9 +337,9 @@ class ChangeStore:
         self.db.execute("CREATE TABLE IF NOT EXISTS plan (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), body TEXT)")
         self.db.execute("INSERT OR REPLACE INTO plan VALUES (1, ?)", (json.dumps(plan),))
 
-    def load_plan(self) -> dict[str, Any]:
-        """What `save_plan` stored (raises sqlite3.DatabaseError if the file is not a staged change set)."""
-        return json.loads(self.db.execute("SELECT body FROM plan").fetchone()[0])
+    def load_plan(self) -> dict[str, Any] | None:
+        """What `save_plan` stored (see `read_plan`)."""
+        return read_plan(self.db)
 
     def close(self, delete: bool = True) -> None:
         """Close the scratch database and, by default, delete its file."""

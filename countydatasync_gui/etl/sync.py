@@ -12,21 +12,19 @@ drive exactly these functions.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sqlite3
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
 from filelock import FileLock
 
 from . import content_hash, schema, stats, store
-from .changeset import ChangeStore, Counts
+from .changeset import ChangeStore, Counts, read_plan
 from .datafolder import DataFolder
 from .db import connect_read_only, sqlite_engine
 from .errors import (
@@ -405,7 +403,7 @@ def stage(change_set: ChangeSet) -> WaitingReview:
     staged = change_set._open_store()
     if change_set.dry_run:
         raise ValueError("a dry-run change set cannot be staged; plan the sync again without dry_run")
-    plan: dict[str, object] = {
+    plan: dict[str, Any] = {
         "mode": change_set.mode, "source_description": change_set.source_description,
         "source_identity": change_set.source_identity, "started_at": change_set.started_at,
         "state_before": asdict(change_set.state_before), "watermark_after": change_set.watermark_after,
@@ -423,7 +421,7 @@ def stage(change_set: ChangeSet) -> WaitingReview:
     change_set.closed = True
     change_set._lock.release()
     log.info("Change set staged for review: %s", target)
-    return WaitingReview(change_set.started_at, change_set.mode, change_set.source_description, change_set.counts)
+    return _waiting_from(plan)
 
 
 def waiting_review(folder: DataFolder) -> WaitingReview | None:
@@ -433,11 +431,13 @@ def waiting_review(folder: DataFolder) -> WaitingReview | None:
         return None
     db = connect_read_only(path)
     try:
-        plan = json.loads(db.execute("SELECT body FROM plan").fetchone()[0])
-    except (sqlite3.DatabaseError, TypeError):
-        return None
+        plan = read_plan(db)
     finally:
         db.close()
+    return _waiting_from(plan) if plan else None
+
+
+def _waiting_from(plan: dict[str, Any]) -> WaitingReview:
     return WaitingReview(plan["started_at"], plan["mode"], plan["source_description"], Counts(**plan["counts"]))
 
 
@@ -449,11 +449,13 @@ def open_waiting(folder: DataFolder, settings: SyncSettings) -> ChangeSet:
     """
     lock = folder.acquire_sync_lock()
     try:
-        if waiting_review(folder) is None:
-            folder.waiting_review.unlink(missing_ok=True)  # unreadable (a crash while staging): nothing to offer
+        if not folder.waiting_review.exists():
             raise ChangeSetClosed("There is no sync waiting for review. Run a sync first.")
         staged = ChangeStore(folder.waiting_review, settings.source.code_table, create=False)
         plan = staged.load_plan()
+        if plan is None:  # unreadable (a crash while staging): nothing to offer
+            staged.close()
+            raise ChangeSetClosed("There is no sync waiting for review. Run a sync first.")
         if plan["source_identity"] != open_source(settings.source).identity:
             staged.close(delete=False)
             raise SourceChanged(
