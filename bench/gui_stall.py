@@ -53,7 +53,7 @@ def _worst_gap(window: MainWindow) -> float:
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.timeout.connect(tick)
     loop = QEventLoop()
-    window.runner.plan_ready.connect(lambda _: window.review.commit_button.click())
+    window.runner.planned.connect(lambda _: window.review.commit_button.click())
     window.runner.committed.connect(lambda _: loop.quit())
     window.runner.failed.connect(lambda message, _details: (loop.quit(), print(message, file=sys.stderr)))
     timer.start()

@@ -19,15 +19,11 @@ from .etl import schema
 from .etl.config import config_path, effective_settings, load_settings
 from .etl.datafolder import DataFolder
 from .etl.demo import create_demo_county, edit_demo_county
-from .etl.changeset import KINDS
 from .etl.errors import MassDeleteRefused, SyncError
 from .etl.logs import LOG_FILE, configure_logging
 from .etl.passwords import store_password
-from .etl.source import parse_url
 from .etl.startup import freeze_startup_objects
-from .etl.state import RunStatus, load_state, recent_runs
-from .etl.session import NextStep, SyncSession
-from .etl.sync import ChangeSet, SyncResult, waiting_review
+from .etl.session import KINDS, ChangeSet, FolderView, NextStep, ReviewClass, RunStatus, SyncResult, SyncSession, parse_url
 from .schedule import Scheduler, parse_daily
 
 log = logging.getLogger("countydatasync_gui.cli")
@@ -233,7 +229,7 @@ def _waiting(args: argparse.Namespace) -> int:
         print(f"Planned {_planned_words(change_set)}")
         _print_summary(change_set)
         if args.kind:
-            _print_examples(change_set, args.kind, "flags" if args.kind != "rejected" else "reason",
+            _print_examples(change_set, args.kind, "flags" if args.kind != ReviewClass.REJECTED else "reason",
                             f"{args.kind.capitalize()}", limit=args.limit)
         session.leave_waiting()
         return 0
@@ -267,8 +263,8 @@ def _print_summary(change_set: ChangeSet) -> None:
         print(f"  {label:<10}{value:>12,}")
     if counts.touched:
         print(f"  ({counts.touched:,} of the unchanged were re-saved by the county without changes)")
-    _print_examples(change_set, "rejected", "reason", "Rejected (not loaded)")
-    _print_examples(change_set, "flagged", "flags", "Flagged for a second look")
+    _print_examples(change_set, ReviewClass.REJECTED, "reason", "Rejected (not loaded)")
+    _print_examples(change_set, ReviewClass.FLAGGED, "flags", "Flagged for a second look")
     if change_set.mass_delete:
         print(f"WARNING: this full refresh deletes {counts.deleted:,} of {change_set.working_rows:,} parcels.")
 
@@ -286,10 +282,11 @@ def _print_examples(change_set: ChangeSet, kind: str, column: str, title: str, l
 
 def _status(args: argparse.Namespace) -> int:
     folder = DataFolder.resolve(args.data_dir)
-    state = load_state(folder.working_db)
-    runs = recent_runs(folder.working_db, limit=10)
+    view = FolderView(folder)
+    state = view.sync_state()
+    runs = view.recent_runs(limit=10)
     run_list: list[dict[str, Any]] = json.loads(runs.to_json(orient="records")) if len(runs) else []
-    waiting = waiting_review(folder)
+    waiting = view.waiting()
     if args.json:
         print(json.dumps({
             "data_dir": str(folder.path), "last_success": state.last_success_at, "watermark": state.watermark,

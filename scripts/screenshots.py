@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from countydatasync_gui.etl.datafolder import DataFolder  # noqa: E402
 from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county  # noqa: E402
+from countydatasync_gui.etl.progress import Step  # noqa: E402
 from countydatasync_gui.gui.main_window import MainWindow  # noqa: E402
 from countydatasync_gui.gui.menus import show_user_guide  # noqa: E402
 from countydatasync_gui.gui.review import FILTERS  # noqa: E402
@@ -83,8 +84,8 @@ def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
         shoot("idle")
 
         # Running: grab the window from the progress signal itself, mid-read.
-        def on_progress(step: str, done: int, total: int) -> None:
-            if "Reading" in step and done >= total // 3 and not (out / f"running{suffix}.png").exists():
+        def on_progress(step: Step, done: int, total: int) -> None:
+            if step is Step.READ and done >= total // 3 and not (out / f"running{suffix}.png").exists():
                 window.sync_panel.show_progress(step, done, total)
                 shoot("running")
 
@@ -138,7 +139,7 @@ def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
         dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("florida_nal"))
         dialog.preset_box.activated.emit(dialog.preset_box.currentIndex())
         dialog.run_test()
-        wait_until(app, lambda: not dialog.tester.running)
+        wait_until(app, lambda: not dialog.tester.busy)
         shoot("settings-problems", dialog)
         dialog.reject()
 

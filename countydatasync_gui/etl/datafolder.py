@@ -47,7 +47,8 @@ class DataFolder:
 
         An operating-system lock: it is released if the process dies, so a crash never leaves the folder locked.
         """
-        lock = FileLock(self.lock_file)
+        # Not thread-local: the desktop app plans on one background thread and may commit on another.
+        lock = FileLock(self.lock_file, thread_local=False)
         try:
             lock.acquire(timeout=0)
         except Timeout as exc:

@@ -4,12 +4,18 @@
     change_set = session.plan()             # reads the source, stages the changes: Phase.PLANNED
     session.next_step(change_set)           # what the rules ask: record the check, review, or confirm deletions
     result = session.commit()               # or session.discard(): Phase.COMMITTED / DISCARDED
+    Changes.after(result)                   # what the screens showing the folder must read again
 
 A session owns one data folder, its settings and at most one change set under
 review, and knows the states of a sync and the rules between them, so neither
-front end decides workflow on its own. It also answers the screens' questions
-(history, statistics, the settings in force, a connection test). It never
-imports Qt: the desktop app runs its calls on a background thread.
+front end decides workflow on its own. `FolderView`, its base, answers the
+screens' questions that need no settings (history, statistics, the last sync).
+It never imports Qt: the desktop app runs its calls on a background thread.
+
+This module is also the engine's public surface: the front ends import it, the
+modules listed in `__all__` and the engine's public type modules (errors,
+settings, progress, schema, config, ...), never the internals (sync, changeset,
+store, state, ...). `lint-imports` enforces it (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -22,17 +28,54 @@ from typing import Any
 import pandas as pd
 
 from . import stats
+from .changeset import KINDS, Counts, ReviewClass
 from .config import effective_settings
 from .connection_check import ConnectionReport, test_connection
 from .datafolder import DataFolder
+from .db import connect_read_only
 from .errors import ChangeSetClosed, SyncCancelled
 from .progress import Progress
 from .settings import SourceSettings, SyncSettings
-from .state import SyncState, load_state, recent_runs, run_marks
-from .undo import UndoResult, undo_run
+from .source import Source, describe_url, parse_url
+from .state import RunStatus, SyncState, load_state, recent_runs, run_marks
 from .sync import (
     ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
 )
+from .undo import UndoBlocked, UndoResult, undo_run
+
+__all__ = [
+    "KINDS", "Changes", "ChangeSet", "ConnectionReport", "Counts", "FolderView", "NextStep", "Phase", "ReviewClass",
+    "RunStatus", "Source", "SyncResult", "SyncSession", "SyncState", "UndoBlocked", "UndoResult", "WaitingReview",
+    "connect_read_only", "describe_url", "parse_url",
+]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an operation changed in the data folder, so each screen reads again only what it shows.
+
+    The desktop app announces one after every run (Anki's `OpChanges`); a
+    screen that shows none of it stays as it is.
+    """
+
+    parcels: bool = False  # the working table (and the journal)
+    statistics: bool = False
+    history: bool = False  # the run history
+    sync_state: bool = False  # last successful sync, county edits up to
+
+    @classmethod
+    def after(cls, result: SyncResult | None) -> Changes:
+        """What a commit, a discard or an unsuccessful run changed (None: a run that failed before its record)."""
+        if result is None or not result.status.successful:
+            return cls(history=True)  # a discarded, failed or cancelled run is only a line in the history
+        if result.status is RunStatus.NOTHING_TO_DO:  # the check is recorded; touched rows get their new dates
+            return cls(parcels=result.counts.touched > 0, history=True, sync_state=True)
+        return cls.everything()
+
+    @classmethod
+    def everything(cls) -> Changes:
+        """Every screen reads again (an undo, a new source)."""
+        return cls(parcels=True, statistics=True, history=True, sync_state=True)
 
 
 class Phase(Enum):
@@ -58,10 +101,36 @@ class NextStep(Enum):
 
 
 @dataclass
-class SyncSession:
-    """A data folder with its settings and the sync currently planned in it (if any)."""
+class FolderView:
+    """What the screens ask of a data folder, settings or not: the last sync, the history, the statistics."""
 
     folder: DataFolder
+
+    def sync_state(self) -> SyncState:
+        """Watermark, last success and source of the folder (empty before the first commit)."""
+        return load_state(self.folder.working_db)
+
+    def recent_runs(self, limit: int = 20) -> pd.DataFrame:
+        """The latest runs, newest first."""
+        return recent_runs(self.folder.working_db, limit)
+
+    def run_marks(self) -> tuple[int | None, set[int]]:
+        """The last successful run and the failed runs, for the history's colours."""
+        return run_marks(self.folder.working_db)
+
+    def land_use_groups(self, *, busy_timeout_ms: int = stats.BUSY_TIMEOUT_MS) -> list[tuple[str, int, float]]:
+        """(group, parcels, assessed value) per land-use group, most parcels first, for the chart."""
+        return stats.group_totals(self.folder.stats_db, busy_timeout_ms=busy_timeout_ms)
+
+    def waiting(self) -> WaitingReview | None:
+        """The change set waiting in the folder for review, if any (read without the folder's lock)."""
+        return waiting_review(self.folder)
+
+
+@dataclass
+class SyncSession(FolderView):
+    """A data folder with its settings and the sync currently planned in it (if any)."""
+
     settings: SyncSettings
     change_set: ChangeSet | None = None
     phase: Phase = Phase.IDLE
@@ -135,10 +204,6 @@ class SyncSession:
         self.change_set, self.phase = None, Phase.IDLE
         return waiting
 
-    def waiting(self) -> WaitingReview | None:
-        """The change set waiting in the folder for review, if any (read without the folder's lock)."""
-        return waiting_review(self.folder)
-
     def open_waiting(self) -> ChangeSet:
         """Take up the change set waiting in the folder: Phase.PLANNED, to review, commit or discard."""
         if self.change_set is not None and not self.change_set.closed:
@@ -163,23 +228,7 @@ class SyncSession:
             raise ChangeSetClosed("There is no sync waiting for review. Run Sync again.")
         return self.change_set
 
-    # -- what the screens ask -----------------------------------------------------
-    def sync_state(self) -> SyncState:
-        """Watermark, last success and source of the folder (empty before the first commit)."""
-        return load_state(self.folder.working_db)
-
-    def recent_runs(self, limit: int = 20) -> pd.DataFrame:
-        """The latest runs, newest first."""
-        return recent_runs(self.folder.working_db, limit)
-
-    def run_marks(self) -> tuple[int | None, set[int]]:
-        """The last successful run and the failed runs, for the history's colours."""
-        return run_marks(self.folder.working_db)
-
-    def land_use_groups(self) -> list[tuple[str, int, float]]:
-        """(group, parcels, assessed value) per land-use group, most parcels first, for the chart."""
-        return stats.group_totals(self.folder.stats_db)
-
+    # -- what the settings screens ask ---------------------------------------------
     def settings_in_force(self) -> dict[str, Any]:
         """The settings as `countydatasync config show` prints them, never with a password."""
         return effective_settings(self.settings)

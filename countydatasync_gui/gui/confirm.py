@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from ..etl.sync import ChangeSet
+from ..etl.session import ChangeSet
 
 
 class MassDeleteDialog(QDialog):

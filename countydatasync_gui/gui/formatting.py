@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from ..etl import schema
 from ..etl.timeutil import from_utc_text
-from ..etl.use_codes import use_code_table
 
 MONEY_FIELDS = frozenset({"assessed_value", "land_value", "improvement_value"})
 TIME_FIELDS = frozenset({schema.LAST_UPDATED, "started_at", "finished_at", "last_success_at", "watermark",
@@ -125,20 +123,6 @@ def column_title(name: str, table: str | None = None) -> str:
     if when:
         return f"{when} {schema.LABELS[field].lower()}"
     return TITLES.get(name) or schema.LABELS.get(name) or name.replace("_", " ").capitalize()
-
-
-@lru_cache(maxsize=4)
-def _use_code_meanings(code_table: str | None) -> dict[str, str]:
-    try:
-        table = use_code_table(code_table) if code_table else use_code_table()
-    except Exception:  # noqa: BLE001 - a tooltip is not worth an error
-        return {}
-    return {row.code: f"{row.meaning} ({row.group})" for row in table.itertuples()}
-
-
-def use_code_meaning(code: object, code_table: str | None = None) -> str | None:
-    """What a land-use code means, for tooltips ("Single family (Residential)")."""
-    return _use_code_meanings(code_table).get(str(code)) if code is not None else None
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

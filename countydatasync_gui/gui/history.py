@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from ..etl.state import run_marks
+from ..etl.session import Changes, FolderView
 from .formatting import plural
 from .table_model import SqliteTableModel
 
@@ -25,15 +24,17 @@ class HistoryModel(SqliteTableModel):
         super().__init__(parent, in_background=False)  # a few hundred runs: counted and sorted at once
         self.last_success_run: int | None = None
         self._failed_runs: set[int] = set()
+        self._view: FolderView | None = None
 
-    def open_history(self, working_db: Path) -> None:
-        self.open(working_db, "runs", default_order="run_id DESC")
+    def open_history(self, view: FolderView) -> None:
+        self._view = view
+        self.open(view.folder.working_db, "runs", default_order="run_id DESC")
 
     def refresh(self) -> None:
         self.last_success_run, self._failed_runs = None, set()
         super().refresh()
-        if self.available and self._path is not None:
-            self.last_success_run, self._failed_runs = run_marks(self._path)
+        if self.available and self._view is not None:
+            self.last_success_run, self._failed_runs = self._view.run_marks()
             if self.rowCount():
                 self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
 
@@ -68,13 +69,16 @@ class RunHistory(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.view)
 
-    def load(self, working_db: Path) -> None:
-        self.model.open_history(working_db)
+    def load(self, view: FolderView) -> None:
+        """Show the runs of the data folder."""
+        self.model.open_history(view)
         self._after_refresh()
 
-    def refresh(self) -> None:
-        self.model.refresh()
-        self._after_refresh()
+    def on_changes(self, changes: Changes) -> None:
+        """A run ended: every run, even a discarded one, is a new line."""
+        if changes.history:
+            self.model.refresh()
+            self._after_refresh()
 
     def _after_refresh(self) -> None:
         for name in HIDDEN:

@@ -1,21 +1,24 @@
-"""The main window: wires the sync panel, the review, the browser, the history and the log to the worker.
+"""The main window: wires the sync panel, the review, the browser, the history and the log to the sync.
 
-Planning only reads; committing is the one operation that writes, and after it
-the window announces the change to every pane (last sync, browser, charts,
-history), each of which refreshes itself. Which source a sync reads, and the
-settings screen that changes it, live in `source_choice`; the menus in `menus`.
+The sync itself is the engine's facade driven on a background lane (`sync_ops`).
+Planning only reads; committing is the one operation that writes. After every
+run the window passes on the engine's notice of what changed (`Changes`) and
+each pane (last sync, browser, charts, history) decides what to read again.
+Which source a sync reads, and the settings screen that changes it, live in
+`source_choice`; the menus in `menus`.
 """
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..etl.datafolder import DataFolder
-from ..etl.sync import ChangeSet, SyncResult, discard
+from ..etl.session import ChangeSet, FolderView, NextStep, RunStatus, SyncResult
+from .background import wait_for_background
 from .banner import MessageBanner
 from .confirm import MassDeleteDialog
 from .formatting import plural
@@ -28,8 +31,8 @@ from .qt_logging import install_handler, remove_handler
 from .review import ReviewPanel
 from .source_choice import DEMO_NOTICE, SourceChoice
 from .sync_panel import IDLE, REVIEWING, RUNNING, SyncPanel
+from .sync_ops import SyncOps
 from .table_browser import TableBrowser
-from .worker import SyncRunner, explain
 
 log = logging.getLogger("countydatasync_gui.gui")
 
@@ -42,12 +45,15 @@ GUI_CHUNK_ROWS = 20_000
 class MainWindow(QMainWindow):
     """CountyDataSync's window over one data folder and one source."""
 
+    #: what a run changed in the data folder; every pane decides what to read again
+    changed = Signal(object)  # Changes
+
     def __init__(self, folder: DataFolder, *, source_url: str | None = None, table: str | None = None,
                  chunk_rows: int | None = GUI_CHUNK_ROWS, settings: QSettings | None = None) -> None:
         super().__init__()
         self.folder, self.chunk_rows = folder, chunk_rows
         self.settings = settings or QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
-        self.change_set: ChangeSet | None = None
+        self.view = FolderView(folder)
         self._close_after_run = False
         self.source_choice = SourceChoice(folder, source_url, table, self)
 
@@ -82,15 +88,22 @@ class MainWindow(QMainWindow):
         for action in (self.commit_action, *self.review_actions):
             action.setEnabled(False)  # until a review opens
 
-        # -- the worker thread and the live log
-        self.runner = SyncRunner(self)
+        # -- the sync (off the GUI thread), the live log, and the panes' refresh after a run
+        self.runner = SyncOps(folder, self)
         self.log_handler = install_handler()
         self.log_handler.bridge.record_logged.connect(self.log_viewer.append_record)
         self.runner.progress.connect(self.sync_panel.show_progress)
-        self.runner.plan_ready.connect(self._on_plan_ready)
+        self.runner.planned.connect(self._on_plan_ready)
+        self.runner.recording_check.connect(
+            lambda: self._set_mode(RUNNING, "Nothing changed; recording the check…"))
         self.runner.committed.connect(self._on_committed)
+        self.runner.discarded.connect(self._on_discarded)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
+        self.runner.changed.connect(self.changed)
+        self.changed.connect(lambda changes: self.sync_panel.on_changes(changes, self.view))
+        self.changed.connect(self.browser.on_changes)
+        self.changed.connect(self.history.on_changes)
         self.sync_panel.sync_requested.connect(self.sync_now)
         self.sync_panel.cancel_requested.connect(self.runner.cancel)
         self.sync_panel.settings_requested.connect(self.open_settings)
@@ -111,13 +124,14 @@ class MainWindow(QMainWindow):
             self.demo_banner.show_message("info", DEMO_NOTICE)
         if (holder := folder.lock_holder()) is not None:  # say it now, not only when Sync now is refused
             self.message_banner.show_message("warning", folder.busy_text(holder))
-        self.browser.load(folder)
-        self.history.load(folder.working_db)
-        self.sync_panel.read_state(folder.working_db)
+        self.browser.load(self.view)
+        self.history.load(self.view)
+        self.sync_panel.read_state(self.view)
         restore_layout(self)
 
     # -- the source and the settings screen ----------------------------------------
     # `SourceChoice` keeps them; tests and scripts read them off the window.
+    change_set = property(lambda self: self.runner.change_set, doc="The change set under review, if any.")
     current = property(lambda self: self.source_choice.current)
     is_demo = property(lambda self: self.source_choice.is_demo)
     session_password = property(lambda self: self.source_choice.session_password)
@@ -142,6 +156,9 @@ class MainWindow(QMainWindow):
         if not self.is_demo:
             self.demo_banner.hide()
         self.setWindowTitle(f"CountyDataSync: {self.source_choice.words()}")
+        # The county's code table, resolved once for every screen that describes land-use codes.
+        codes = self.source_choice.code_table()
+        self.browser.model.codes = self.review.model.codes = codes
         self.sync_panel.set_source(self.source_choice.words(long=True))
 
     @Slot(str, bool)
@@ -167,16 +184,16 @@ class MainWindow(QMainWindow):
         change_set = self.change_set
         if change_set is None or self.runner.busy:
             return
-        if change_set.mass_delete:
+        if self.runner.next_step() is NextStep.CONFIRM_MASS_DELETE:
             confirmed = self.confirm_mass_delete(change_set)
         else:
             confirmed = self._confirm_unusual(change_set, "Commit", "saved")
         if not confirmed:
             self.statusBar().showMessage("Not committed. The changes are still here for review.", 10_000)
             return
-        self.review.freeze()  # the worker now owns the change set
+        self.review.freeze()  # the background lane now owns the change set
         self._set_mode(RUNNING, "Saving the changes…")
-        self.runner.commit(change_set, allow_mass_delete=change_set.mass_delete)
+        self.runner.commit()
 
     def confirm_mass_delete(self, change_set: ChangeSet) -> bool:
         return MassDeleteDialog(change_set, self).exec() == QDialog.DialogCode.Accepted
@@ -193,50 +210,44 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def discard_changes(self) -> None:
-        """Throw the change set away: one small run record, so it is done here rather than on the worker."""
+        """Throw the change set away (it records a small run, off the GUI thread like everything that writes)."""
         if self.change_set is None or self.runner.busy or not self._confirm_unusual(self.change_set, "Discard", "lost"):
             return
-        change_set, self.change_set = self.change_set, None
-        try:
-            discard(change_set)
-        except Exception as exc:  # noqa: BLE001 - the clerk must see it, and the window must keep working
-            self.message_banner.show_message("error", *explain(exc, self.folder))
-        else:
-            self.message_banner.show_message("info", "Discarded. Nothing was changed.")
+        self.review.freeze()
+        self._set_mode(RUNNING, "Discarding the changes…")
+        self.runner.discard()
+
+    @Slot(object)
+    def _on_discarded(self, _result: SyncResult) -> None:
+        self.message_banner.show_message("info", "Discarded. Nothing was changed.")
         self.review.clear()
         self._set_mode(IDLE)
-        self.history.refresh()
+        if self._close_after_run:
+            self.close()
 
     @Slot(object)
     def _on_plan_ready(self, change_set: ChangeSet) -> None:
         if self._close_after_run:
-            self._discard_quietly(change_set)
+            self.runner.discard_now()
             self.close()
             return
-        if change_set.nothing_to_do:  # record the check, so "last successful sync" moves on
-            self._set_mode(RUNNING, "Nothing changed; recording the check…")
-            self.runner.commit(change_set)
-            return
-        self.change_set = change_set
         self.review.show_change_set(change_set)
         self.tabs.setCurrentWidget(self.review)
         self._set_mode(REVIEWING, "Review the changes below, then press Commit or Discard.")
 
     @Slot(object)
     def _on_committed(self, result: SyncResult) -> None:
-        self.change_set = None
         self.sync_panel.full_refresh.setChecked(False)  # a full refresh is a one-off: the next sync is incremental
         self.review.clear()
         self._set_mode(IDLE)
         c = result.counts
-        if result.status == "nothing_to_do":
+        if result.status is RunStatus.NOTHING_TO_DO:
             text = "The county's records have not changed since the last sync. Nothing needed saving."
         else:
             text = (f"Committed: {c.new:,} new, {c.changed:,} changed and {c.deleted:,} deleted parcels"
                     f"{f', {c.rejected:,} rows rejected (see Rejected rows)' if c.rejected else ''}. "
                     "The tables and charts show the new data.")
         self.message_banner.show_message("success", text)
-        self._data_changed()
         if self._close_after_run:
             self.close()
 
@@ -251,28 +262,16 @@ class MainWindow(QMainWindow):
         self.message_banner.show_message("info", "Cancelled. Nothing was changed. Press Sync now to start again.")
 
     def _after_unsuccessful_run(self) -> None:
-        change_set, self.change_set = self.change_set, None
-        if change_set is not None and not change_set.closed and not self._close_after_run:
+        if self.change_set is not None and not self._close_after_run:
             # The engine kept the change set open (e.g. it refused to commit): back to the review.
-            self.change_set = change_set
-            self.review.show_change_set(change_set)
+            self.review.show_change_set(self.change_set)
             self._set_mode(REVIEWING)
         else:
-            if change_set is not None and not change_set.closed:
-                self._discard_quietly(change_set)
+            self.runner.discard_now()
             self.review.clear()
             self._set_mode(IDLE)
-        self._data_changed()
         if self._close_after_run:
             self.close()
-
-    @staticmethod
-    def _discard_quietly(change_set: ChangeSet) -> None:
-        """Discard while closing or recovering: a failure is logged, never in the way of the window."""
-        try:
-            discard(change_set)
-        except Exception:
-            log.exception("Could not discard the change set; the next sync starts afresh")
 
     def _set_mode(self, mode: str, note: str = "") -> None:
         self.sync_panel.set_mode(mode, note)
@@ -281,12 +280,6 @@ class MainWindow(QMainWindow):
         for action in self.review_actions:
             action.setEnabled(mode == REVIEWING)
         self.settings_action.setEnabled(mode == IDLE)
-
-    def _data_changed(self) -> None:
-        """A run ended: every pane re-reads what it shows."""
-        self.sync_panel.read_state(self.folder.working_db)
-        self.browser.refresh()
-        self.history.refresh()
 
     # -- closing ----------------------------------------------------------------
     def ask(self, title: str, question: str) -> bool:
@@ -306,13 +299,11 @@ class MainWindow(QMainWindow):
             if not self.ask("Changes not committed", "The changes under review are not committed. Close and discard them?"):
                 event.ignore()
                 return
-        if self.change_set is not None:
-            change_set, self.change_set = self.change_set, None
-            self._discard_quietly(change_set)
+        self.runner.discard_now()
         save_layout(self)
         self.runner.shutdown()
         remove_handler(self.log_handler)
         self.browser.close_files()
         self.history.close_files()
-        QThreadPool.globalInstance().waitForDone(5_000)  # background row counts
+        wait_for_background()  # row counts still being read let go of their files
         event.accept()

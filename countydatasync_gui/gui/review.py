@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..etl import schema
-from ..etl.sync import ChangeSet
+from ..etl.session import ChangeSet, ReviewClass
 from .banner import MessageBanner
 from .formatting import MODE_WORDS, csv_value, plural
 from .labels import shrinkable
@@ -22,8 +22,8 @@ SEARCH_DELAY_MS = 250
 EXPORT_PAGE_ROWS = 5_000
 MAX_COLUMN_WIDTH = 440
 #: (kind passed to the engine, button words); None means every change except rejected rows.
-FILTERS = ((None, "All changes"), ("new", "New"), ("changed", "Changed"), ("deleted", "Deleted"),
-           ("rejected", "Rejected"), ("flagged", "Flagged"))
+FILTERS = ((None, "All changes"), (ReviewClass.NEW, "New"), (ReviewClass.CHANGED, "Changed"),
+           (ReviewClass.DELETED, "Deleted"), (ReviewClass.REJECTED, "Rejected"), (ReviewClass.FLAGGED, "Flagged"))
 PLACEHOLDER = (
     "<h3>No changes to review</h3>"
     "<p>Press <b>Sync now</b> to read what changed in the county's records since the last sync.</p>"
@@ -135,8 +135,8 @@ class ReviewPanel(QWidget):
         """Show a planned change set: counts on the filter buttons, the first page of parcels."""
         self.change_set = change_set
         c = change_set.counts
-        counts = {None: c.new + c.changed + c.deleted, "new": c.new, "changed": c.changed, "deleted": c.deleted,
-                  "rejected": c.rejected, "flagged": c.flagged}
+        counts = {None: c.new + c.changed + c.deleted, ReviewClass.NEW: c.new, ReviewClass.CHANGED: c.changed,
+                  ReviewClass.DELETED: c.deleted, ReviewClass.REJECTED: c.rejected, ReviewClass.FLAGGED: c.flagged}
         for kind, words in FILTERS:
             button = self.filter_buttons[kind]
             button.setText(f"{words} ({counts[kind]:,})")
@@ -157,7 +157,7 @@ class ReviewPanel(QWidget):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        start = "rejected" if counts[None] == 0 and c.rejected else None
+        start = ReviewClass.REJECTED if counts[None] == 0 and c.rejected else None
         self.filter_buttons[start].setChecked(True)
         self.model.set_change_set(change_set, start)
         self._after_filter()
@@ -219,7 +219,7 @@ class ReviewPanel(QWidget):
             if not chosen:
                 return None
             target = Path(chosen)
-        if kind == "rejected":
+        if kind == ReviewClass.REJECTED:
             names = ["id", "reason", *schema.VALUE_FIELDS]
         else:
             names = ["kind", "id", "flags", *(f"{when}_{f}" for f in schema.VALUE_FIELDS for when in ("old", "new"))]
@@ -259,9 +259,9 @@ class ReviewPanel(QWidget):
             text += " matches the search" if total == 1 else " match the search"
         if search and total == 0:
             text += self._matches_elsewhere(search)
-        if self.model.kind == "rejected":
+        if self.model.kind == ReviewClass.REJECTED:
             text += ": these rows are not loaded. Fix them in the county's database; the next sync picks them up."
-        elif self.model.kind == "flagged":
+        elif self.model.kind == ReviewClass.FLAGGED:
             text += ": unusual changes worth a second look. They are saved with the rest if you commit."
         self.shown_label.setText(text)
         self.shown_label.setToolTip(text)

@@ -14,8 +14,10 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ..etl import schema
-from ..etl.sync import ChangeSet
-from .formatting import column_title, field_text, rejected_text, use_code_meaning
+from ..etl.schema import ChangeKind
+from ..etl.session import ChangeSet, ReviewClass
+from ..etl.use_codes import CodeTable
+from .formatting import column_title, field_text, rejected_text
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 256
@@ -23,7 +25,7 @@ ARROW = " → "
 #: Fields shown in the review, most telling first; `last_updated` last.
 REVIEW_FIELDS = ("id", "owner", "use_code", "acres", "assessed_value", "site_address",
                  "land_value", "improvement_value", "last_updated")
-KIND_WORDS = {"new": "New", "changed": "Changed", "deleted": "Deleted"}
+KIND_WORDS = {ChangeKind.NEW: "New", ChangeKind.CHANGED: "Changed", ChangeKind.DELETED: "Deleted"}
 
 CHANGED_BRUSH = QBrush(QColor("#fff1b8"))  # soft amber: "look here"
 NEW_BRUSH = QBrush(QColor("#dcf5dc"))
@@ -38,20 +40,20 @@ class ChangeReviewModel(PagedTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._change_set: ChangeSet | None = None
-        self._kind: str | None = None
+        self._kind: ReviewClass | None = None
         self._search = ""
         self._rows: list[dict[str, Any]] = []  # one dict a row: the change set's columns by name
         self._total = 0
         self._frozen = False
-        self._code_table: str | None = None
+        #: the county's land-use codes, for the use-code tooltip (the window sets them with the source)
+        self.codes: CodeTable | None = None
         self._columns: tuple[str, ...] = self._columns_for(None)
 
     # -- what is shown ------------------------------------------------------
-    def set_change_set(self, change_set: ChangeSet | None, kind: str | None = None, search: str = "") -> None:
+    def set_change_set(self, change_set: ChangeSet | None, kind: ReviewClass | None = None, search: str = "") -> None:
         """Show `change_set` (None: empty), filtered to `kind` and `search`; loads the first page."""
         self.beginResetModel()
         self._change_set, self._kind, self._search = change_set, kind, search.strip()
-        self._code_table = getattr(change_set.settings.source, "code_table", None) if change_set else None
         self._frozen = False
         self._columns = self._columns_for(kind)
         self._rows = []
@@ -60,7 +62,7 @@ class ChangeReviewModel(PagedTableModel):
         if self.canFetchMore(QModelIndex()):
             self.fetchMore(QModelIndex())
 
-    def set_filter(self, kind: str | None, search: str = "") -> None:
+    def set_filter(self, kind: ReviewClass | None, search: str = "") -> None:
         """Change the class and the search text of the current change set."""
         self.set_change_set(self._change_set, kind, search)
 
@@ -74,7 +76,7 @@ class ChangeReviewModel(PagedTableModel):
         return self._total
 
     @property
-    def kind(self) -> str | None:
+    def kind(self) -> ReviewClass | None:
         return self._kind
 
     def field_at(self, row: int, column: int) -> str | None:
@@ -86,9 +88,9 @@ class ChangeReviewModel(PagedTableModel):
         return self._rows[row].get(name)
 
     @staticmethod
-    def _columns_for(kind: str | None) -> tuple[str, ...]:
+    def _columns_for(kind: ReviewClass | None) -> tuple[str, ...]:
         # The reason sits next to the parcel id: at the far right it was off-screen until a scroll.
-        if kind == "rejected":
+        if kind == ReviewClass.REJECTED:
             return ("id", "reason", *REVIEW_FIELDS[1:])
         return ("kind", "id", "flags", *REVIEW_FIELDS[1:])
 
@@ -122,7 +124,7 @@ class ChangeReviewModel(PagedTableModel):
             return None
         row, name = self._rows[index.row()], self._columns[index.column()]
         kind = row.get("kind")
-        changed = name in (row.get("changed") or "").split(",") and kind == "changed"
+        changed = name in (row.get("changed") or "").split(",") and kind == ChangeKind.CHANGED
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, name, kind, changed)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -132,12 +134,12 @@ class ChangeReviewModel(PagedTableModel):
                 return str(row[name])
             if "reason" in row and row.get(name) is not None:  # a rejected row is shown formatted
                 return f"As the county wrote it: {row[name]}"
-            if name == "use_code":
-                return use_code_meaning(row.get(name), self._code_table)
+            if name == "use_code" and self.codes is not None:
+                return self.codes.meaning(row.get(name))
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._background(row, name, kind, changed)
-        if role == Qt.ItemDataRole.ForegroundRole and kind == "deleted":
+        if role == Qt.ItemDataRole.ForegroundRole and kind == ChangeKind.DELETED:
             return DELETED_TEXT
         if role == Qt.ItemDataRole.FontRole and (changed or (name == "kind" and kind)):
             font = QFont()
@@ -155,7 +157,7 @@ class ChangeReviewModel(PagedTableModel):
             return KIND_WORDS.get(kind or "", "")
         if "reason" in row:  # a rejected row: the source's text, formatted where it reads as a number or time
             return rejected_text(name, row.get(name))
-        if kind == "deleted" and name in schema.FIELDS:
+        if kind == ChangeKind.DELETED and name in schema.FIELDS:
             return field_text(name, row.get("old_" + name))  # a deleted row only has its old values
         if changed:
             old = field_text(name, row.get("old_" + name)) or "(blank)"
@@ -171,5 +173,5 @@ class ChangeReviewModel(PagedTableModel):
         if name == "reason":
             return FLAG_BRUSH
         if name == "kind":
-            return {"new": NEW_BRUSH, "deleted": DELETED_BRUSH, "changed": CHANGED_BRUSH}.get(kind or "")
+            return {ChangeKind.NEW: NEW_BRUSH, ChangeKind.DELETED: DELETED_BRUSH, ChangeKind.CHANGED: CHANGED_BRUSH}.get(kind or "")
         return None

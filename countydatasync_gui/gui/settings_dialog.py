@@ -21,16 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from ..etl.config import config_path, save_config
-from ..etl.connection_check import ConnectionReport
 from ..etl.datafolder import DataFolder
 from ..etl.errors import SyncError
 from ..etl.mapping import identity_mapping
 from ..etl.passwords import ENV_VAR, find_password, keyring_available, password_help, password_origin, store_password
 from ..etl.presets import get_preset, list_presets
 from ..etl.settings import SourceSettings, SyncSettings
-from ..etl.source import describe_url, parse_url
+from ..etl.session import ConnectionReport, describe_url, parse_url
 from .banner import MessageBanner
-from .connection_test import ConnectionTester, plain, report_html
+from .background import Lane
+from .connection_test import plain, report_html, run_test
 from .mapping_editor import MappingEditor
 from .source_form import FILE_KINDS, SourceForm
 from .table_form import TableForm
@@ -52,7 +52,7 @@ class SettingsDialog(QDialog):
         self.password_note = ""  # where the password went, for the window's message
         self.saved: SyncSettings | None = None
         self.report: ConnectionReport | None = None
-        self.tester = ConnectionTester(self)
+        self.tester = Lane(self)  # the connection test, off the GUI thread
         self._tested_url = ""
 
         # -- the fields
@@ -117,7 +117,6 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
 
         # -- wiring
-        self.tester.finished.connect(self._on_tested)
         self.test_button.clicked.connect(self.run_test)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
@@ -184,14 +183,14 @@ class SettingsDialog(QDialog):
     # -- Test connection -----------------------------------------------------------------
     @Slot()
     def run_test(self) -> None:
-        """Test the connection on the thread pool; the outcome arrives in `_on_tested`."""
+        """Test the connection on a background lane; the outcome arrives in `_on_tested`."""
         try:
             source = self.source_settings()
         except SyncError as exc:
             self.result.show_message("error", plain(exc.message), exc.details)
             return
         source = dataclasses.replace(source, password=self._password_for(source.url))
-        self.tester.start(source)
+        self.tester.start(lambda _progress: run_test(source), on_result=self._on_tested)
         self._tested_url = source.url
         self.test_button.setEnabled(False)
         self.busy.show()

@@ -15,10 +15,10 @@ from ..etl.config import config_path, load_settings, read_config
 from ..etl.datafolder import DataFolder
 from ..etl.errors import SyncError
 from ..etl.settings import SyncSettings
-from ..etl.source import Source, describe_url
-from ..etl.state import load_state
+from ..etl.use_codes import CodeTable, code_table
+from ..etl.session import FolderView, Source, describe_url
 from .settings_dialog import SettingsDialog
-from .worker import SyncRequest
+from .sync_ops import SyncRequest
 
 DEMO_NOTICE = (
     "This is the demo county, about 25,000 made-up parcels created in your data folder so you can try every step "
@@ -65,6 +65,15 @@ class SourceChoice(QObject):
         return SyncRequest(self.folder, self.source_url, self.table, full_refresh, chunk_rows,
                            password=self.session_password)
 
+    def code_table(self) -> CodeTable | None:
+        """The land-use codes of the source in force (None if the settings have a problem)."""
+        if self.current is None:
+            return None
+        try:
+            return code_table(self.current.source.code_table)
+        except SyncError:  # a code table name the app does not know: the sync says so in words
+            return None
+
     def words(self, long: bool = False) -> str:
         """The source as the clerk reads it: "the demo county", "gis-db.county.local/roll", with the table if `long`."""
         if self.current is None:
@@ -110,7 +119,7 @@ class SourceChoice(QObject):
 
     def _folder_holds_another_source(self) -> bool:
         try:
-            held = load_state(self.folder.working_db).source
+            held = FolderView(self.folder).sync_state().source
             return bool(held) and held != Source(self.current.source).identity
         except Exception:  # noqa: BLE001 - unreadable state: the sync itself will say what is wrong
             return False

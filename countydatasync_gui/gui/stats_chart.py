@@ -7,14 +7,13 @@ the totals are in the legend and the exact figures in each bar's tooltip.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QValueAxis
 from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QCursor, QFont, QPainter
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
-from ..etl.stats import group_totals
+from ..etl.session import FolderView
 from .table_model import GUI_BUSY_TIMEOUT_MS
 
 PARCEL_COLOUR, VALUE_COLOUR = "#4a7ab5", "#5a9e6f"
@@ -33,7 +32,7 @@ class StatsChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._stats_db: Path | None = None
+        self._view: FolderView | None = None
         self.groups: list[tuple[str, int, float]] = []
         self.view = QChartView()
         self.view.setObjectName("statsChart")
@@ -49,13 +48,14 @@ class StatsChart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._stack)
 
-    def load(self, stats_db: Path) -> None:
-        self._stats_db = stats_db
+    def load(self, view: FolderView) -> None:
+        """Chart the statistics of the data folder."""
+        self._view = view
         self.refresh()
 
     def refresh(self) -> None:
         """Re-read the stats (after a commit) and redraw."""
-        self.groups = group_totals(self._stats_db, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS) if self._stats_db else []
+        self.groups = self._view.land_use_groups(busy_timeout_ms=GUI_BUSY_TIMEOUT_MS) if self._view else []
         parcels = sum(n for _, n, _ in self.groups)
         value = sum(v for _, _, v in self.groups)
         if not self.groups or parcels == 0:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
-from ..etl.state import SyncState, load_state
+from ..etl.progress import Step
+from ..etl.session import Changes, FolderView, SyncState
 from .formatting import local_time, time_ago
 from .labels import shrinkable
 
@@ -108,10 +107,15 @@ class SyncPanel(QGroupBox):
         """The settings switched to a source this folder has not synced yet: the state shown is the old source's."""
         self.set_state(self._state, new_source=True)
 
-    def read_state(self, working_db: Path) -> None:
-        """Read the sync state from the working database and show it (a damaged file shows as never synced)."""
+    def on_changes(self, changes: Changes, view: FolderView) -> None:
+        """A run ended: read the sync state again if it moved."""
+        if changes.sync_state or changes.history:
+            self.read_state(view)
+
+    def read_state(self, view: FolderView) -> None:
+        """Read the sync state from the data folder and show it (a damaged file shows as never synced)."""
         try:
-            state = load_state(working_db)
+            state = view.sync_state()
         except Exception as exc:  # noqa: BLE001 - a damaged file must not stop the window
             log.warning("Could not read the sync state: %s", exc)
             state = SyncState()
@@ -138,7 +142,7 @@ class SyncPanel(QGroupBox):
             self.step_label.setText(note)
         self.step_label.setVisible(mode == RUNNING or bool(note))  # no empty row when idle
 
-    def show_progress(self, step: str, done: int, total: int) -> None:
+    def show_progress(self, step: Step, done: int, total: int) -> None:
         """The engine's current step and rows done (total 0: unknown, the bar just shows activity)."""
         if self.mode != RUNNING:
             return
@@ -148,7 +152,7 @@ class SyncPanel(QGroupBox):
             self.progress.setFormat(f"{done:,} of {total:,} rows")
         else:
             self.progress.setRange(0, 0)
-        self.step_label.setText(f"{step}…")
+        self.step_label.setText(f"{step.label}…")
 
     # -- internals ------------------------------------------------------------
     def _cancel(self) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from ..etl.datafolder import DataFolder
+from ..etl.session import Changes, FolderView
 from .stats_chart import StatsChart
 from .table_model import SqliteTableModel
 
@@ -49,7 +49,7 @@ class TableBrowser(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._folder: DataFolder | None = None
+        self._view: FolderView | None = None
         self.model = SqliteTableModel(self)
 
         self.selector = QComboBox()
@@ -112,17 +112,25 @@ class TableBrowser(QWidget):
         self.model.loading_changed.connect(lambda _: self._update_labels())
 
     # -- public -------------------------------------------------------------
-    def load(self, folder: DataFolder) -> None:
-        """Browse the databases of `folder`."""
-        self._folder = folder
-        self.chart.load(folder.stats_db)
+    def load(self, view: FolderView) -> None:
+        """Browse the databases of the data folder."""
+        self._view = view
+        self.chart.load(view)
         self._show_selected()
 
-    def refresh(self) -> None:
-        """Re-read the open table and the charts (after a commit), keeping filter and order."""
+    def on_changes(self, changes: Changes) -> None:
+        """A run ended: re-read the charts and the open table if what they show changed, keeping filter and order."""
+        if changes.statistics:
+            self.chart.refresh()
+        table = TABLES[self.selector.currentIndex()].table
+        shown = {"working": changes.parcels, "journal": changes.parcels, "rejects": changes.parcels,
+                 "stats": changes.statistics, "runs": changes.history}
+        if shown[table]:
+            self._refresh_table()
+
+    def _refresh_table(self) -> None:
         was_empty = not self.model.available or self.model.rowCount() == 0
         self.model.refresh()
-        self.chart.refresh()
         self._update_labels()
         if was_empty:  # the first rows arrived: the empty table's widths cut them ("TAYL…")
             self._fit_columns()
@@ -155,7 +163,7 @@ class TableBrowser(QWidget):
 
     # -- internals ------------------------------------------------------------
     def _show_selected(self) -> None:
-        if self._folder is None:
+        if self._view is None:
             return
         chosen = TABLES[self.selector.currentIndex()]
         self.model.close()  # the other database file may be next
@@ -163,7 +171,7 @@ class TableBrowser(QWidget):
         self.filter_box.clear()
         self.filter_box.blockSignals(False)
         self.view.horizontalHeader().setSortIndicatorShown(False)
-        self.model.open(getattr(self._folder, chosen.database), chosen.table, default_order=chosen.order)
+        self.model.open(getattr(self._view.folder, chosen.database), chosen.table, default_order=chosen.order)
         self.chart.setVisible(chosen.table == "stats")
         self._update_labels()
         self._fit_columns()

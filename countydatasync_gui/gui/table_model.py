@@ -5,7 +5,7 @@ page at a time from one open cursor as the view scrolls (`canFetchMore` /
 `fetchMore`), so a table of a million rows opens at once and each page costs
 the same however far down it is. The row count is a separate count(*).
 
-The row count runs on a pool thread with its own connection: a count(*) over
+The row count runs on a background lane with its own connection: a count(*) over
 a million wide rows takes most of a second, and the window must not wait for
 it (DB Browser for SQLite's lesson). `total` is None until it arrives. So does
 the first page of a sort on a column or of a filter: SQLite has to sort or scan
@@ -24,12 +24,14 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush
 
 from ..etl import schema
-from ..etl.db import connect_read_only
-from .formatting import changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text, use_code_meaning
+from ..etl.session import connect_read_only
+from .background import JobProgress, Lane
+from ..etl.use_codes import CodeTable
+from .formatting import changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 500
@@ -41,63 +43,34 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class _Sink(QObject):
-    """Lives in the GUI thread; carries results back from the pool threads, tagged with the query's generation."""
-
-    counted = Signal(int, int)  # generation, row count or -1
-    first_page = Signal(int, object)  # generation, (connection, open cursor, first rows) or None on error
+#: A first page read in the background: its connection, the open cursor and the first rows.
+Page = tuple[sqlite3.Connection, sqlite3.Cursor, list[Any]]
 
 
-class _Query(QRunnable):
-    """A count or a first page, read on a pool thread with its own connection.
+def read_in_background(path: Path, sql: str, params: list[str], progress: JobProgress, *,
+                       first_page: bool) -> Page | int:
+    """On a lane: a count(*) (the number) or a first page (its connection stays open for the next pages).
 
-    A newer sort or filter makes it stale: `interrupt()` then stops SQLite
-    mid-scan, so typing a filter on a million rows does not queue up scans.
+    Cancelling interrupts SQLite mid-scan, so a newer sort or filter does not
+    queue up scans of a million rows behind the old one.
     """
+    db = connect_read_only(path, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
+    try:
+        progress.on_cancel(db.interrupt)
+        progress.check_cancelled()  # cancelled while connecting: an interrupt only stops a running query
+        cursor = db.execute(sql, params)
+        if first_page:
+            return db, cursor, cursor.fetchmany(PAGE_ROWS)
+        count = int(cursor.fetchone()[0])
+    except BaseException:
+        db.close()
+        raise
+    db.close()
+    return count
 
-    def __init__(self, path: Path, sql: str, params: list[str], generation: int, sink: _Sink, *, first_page: bool) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # the model keeps it until it is replaced, to interrupt it
-        self.path, self.sql, self.params, self.generation, self.sink = path, sql, params, generation, sink
-        self.first_page = first_page
-        self._db: sqlite3.Connection | None = None
-        self._interrupted = False
 
-    def interrupt(self) -> None:
-        """Stop the query (called from the GUI thread; the result is then dropped as stale)."""
-        self._interrupted = True
-        if self._db is not None:
-            try:
-                self._db.interrupt()
-            except sqlite3.ProgrammingError:
-                pass  # already closed
-
-    def run(self) -> None:
-        if self._interrupted:
-            return
-        page: tuple[sqlite3.Connection, sqlite3.Cursor, list[Any]] | None = None
-        rows = -1
-        try:
-            self._db = db = connect_read_only(self.path, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
-            if self._interrupted:  # replaced while connecting: an interrupt only stops a running query
-                raise sqlite3.OperationalError("interrupted")
-            cursor = db.execute(self.sql, self.params)
-            if self.first_page:
-                page = (db, cursor, cursor.fetchmany(PAGE_ROWS))
-            else:
-                rows = int(cursor.fetchone()[0])
-                db.close()
-        except sqlite3.Error:  # interrupted, or the file went away: nothing to show
-            if self._db is not None:
-                self._db.close()
-        try:
-            if self.first_page:
-                self.sink.first_page.emit(self.generation, page)
-            else:
-                self.sink.counted.emit(self.generation, rows)
-        except RuntimeError:  # the model was deleted meanwhile
-            if page is not None:
-                page[0].close()
+def _close_page(page: Page) -> None:
+    page[0].close()
 
 
 class SqliteTableModel(PagedTableModel):
@@ -112,14 +85,10 @@ class SqliteTableModel(PagedTableModel):
     def __init__(self, parent: Any = None, *, in_background: bool = True) -> None:
         super().__init__(parent)
         self._in_background = in_background  # False: count and sort at once (small tables, tests)
-        self._generation = 0
-        self._sink = _Sink(self)
-        self._sink.counted.connect(self._on_counted)
-        self._sink.first_page.connect(self._on_first_page)
+        self._count_lane, self._page_lane = Lane(self), Lane(self)
         self.loading = False
         self._db: sqlite3.Connection | None = None
         self._page_db: sqlite3.Connection | None = None  # the connection of a cursor opened in the background
-        self._queries: list[_Query] = []  # running in the background for the current generation
         self._path: Path | None = None
         self._table = ""
         self._default_order = ""
@@ -131,6 +100,8 @@ class SqliteTableModel(PagedTableModel):
         self._filter = ""
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self.available = False  # False if the file or the table does not exist (yet)
+        #: the county's land-use codes, for the use-code tooltip (the window sets them with the source)
+        self.codes: CodeTable | None = None
 
     # -- what is shown ------------------------------------------------------
     def open(self, path: Path, table: str, default_order: str) -> None:
@@ -157,7 +128,7 @@ class SqliteTableModel(PagedTableModel):
         self.beginResetModel()
         self._close_cursor()
         self._rows, self._exhausted = [], True
-        self._new_generation()
+        self._forget_queries()
         self.available = self._connect() and self._load_columns()
         loading = False
         if not self.available:
@@ -165,15 +136,22 @@ class SqliteTableModel(PagedTableModel):
         else:
             where, params = self._where()
             assert self._db is not None and self._path is not None
+            path = self._path
             count_sql = f"SELECT count(*) FROM {_quote(self._table)}{where}"
             if recount and self._in_background:
                 self._total = None
-                self._start(count_sql, params, first_page=False)
+                self._count_lane.start(
+                    lambda progress: read_in_background(path, count_sql, params, progress, first_page=False),
+                    on_result=self._on_counted, on_error=lambda _exc: None)  # the file went away: no count
             elif recount:
                 self._total = int(self._db.execute(count_sql, params).fetchone()[0])
             loading = self._in_background and (self._sort is not None or bool(self._filter))
             if loading:
-                self._start(self._select_sql(where), params, first_page=True)
+                select_sql = self._select_sql(where)
+                self._page_lane.start(
+                    lambda progress: read_in_background(path, select_sql, params, progress, first_page=True),
+                    on_result=self._on_first_page, on_stale=_close_page,
+                    on_error=lambda _exc: self._set_loading(False), on_cancelled=lambda: self._set_loading(False))
             else:
                 self._cursor = self._db.execute(self._select_sql(where), params)
                 self._exhausted = False
@@ -182,30 +160,17 @@ class SqliteTableModel(PagedTableModel):
         if self.canFetchMore(QModelIndex()):
             self.fetchMore(QModelIndex())
 
-    def _new_generation(self) -> None:
-        """Make every query still running stale, and stop it."""
-        self._generation += 1
-        for query in self._queries:
-            query.interrupt()
-        self._queries = []
+    def _forget_queries(self) -> None:
+        """Make the count and the first page still being read stale, and stop them."""
+        self._count_lane.forget()
+        self._page_lane.forget()
 
-    def _start(self, sql: str, params: list[str], *, first_page: bool) -> None:
-        assert self._path is not None
-        query = _Query(self._path, sql, params, self._generation, self._sink, first_page=first_page)
-        self._queries.append(query)
-        QThreadPool.globalInstance().start(query)
-
-    def _on_first_page(self, generation: int, result: tuple[sqlite3.Connection, sqlite3.Cursor, list[Any]] | None) -> None:
-        if generation != self._generation:  # a newer sort or filter (or a close) replaced this query
-            if result is not None:
-                result[0].close()
-            return
-        if result is not None:
-            self._page_db, self._cursor, page = result
-            self._exhausted = len(page) < PAGE_ROWS
-            if self._exhausted:
-                self._close_cursor()
-            self._append_page(page)
+    def _on_first_page(self, page: Page) -> None:
+        self._page_db, self._cursor, rows = page
+        self._exhausted = len(rows) < PAGE_ROWS
+        if self._exhausted:
+            self._close_cursor()
+        self._append_page(rows)
         self._set_loading(False)
 
     def _set_loading(self, loading: bool) -> None:
@@ -213,14 +178,13 @@ class SqliteTableModel(PagedTableModel):
             self.loading = loading
             self.loading_changed.emit(loading)
 
-    def _on_counted(self, generation: int, rows: int) -> None:
-        if generation == self._generation and rows >= 0:  # a count for an older filter is stale
-            self._total = rows
-            self.total_changed.emit(rows)
+    def _on_counted(self, rows: int) -> None:
+        self._total = rows
+        self.total_changed.emit(rows)
 
     def close(self) -> None:
         """Release the file (the app is closing)."""
-        self._new_generation()  # results still on their way are closed when they arrive
+        self._forget_queries()  # pages still on their way are closed when they arrive
         self._set_loading(False)
         self._close_cursor()
         if self._db is not None:
@@ -332,8 +296,8 @@ class SqliteTableModel(PagedTableModel):
                 return rejected_text(name, value)
             return changed_fields_text(value) if name == "changed" else field_text(name, value)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if journal_field(name)[1] == "use_code":
-                return use_code_meaning(value)
+            if journal_field(name)[1] == "use_code" and self.codes is not None:
+                return self.codes.meaning(value)
             if rejected and value is not None:
                 return f"As the county wrote it: {value}"
             return value if isinstance(value, str) and len(value) > 30 else None

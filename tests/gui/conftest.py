@@ -77,7 +77,7 @@ def make_window(qtbot, folder: DataFolder) -> Iterator[Callable[..., MainWindow]
         if window.isVisible():
             window.close()
             qtbot.waitUntil(lambda w=window: not w.isVisible(), timeout=30_000)
-        assert window.runner._thread.wait(30_000), "the worker thread did not stop"
+        assert window.runner.shutdown(30_000), "the sync did not stop"
 
 
 def sync(qtbot, window: MainWindow, *, full_refresh: bool = False, timeout: int = 60_000) -> None:

@@ -7,12 +7,14 @@ import sqlite3
 import time
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt, QThreadPool
+from PySide6.QtCore import QModelIndex, Qt
 
 from countydatasync_gui.etl.config import load_settings
 from countydatasync_gui.etl.demo import edit_demo_county
 from countydatasync_gui.etl.sync import commit, discard, plan_sync
+from countydatasync_gui.etl.session import FolderView
 from countydatasync_gui.gui import review_model, table_model
+from countydatasync_gui.gui.background import Lane, wait_for_background
 from countydatasync_gui.gui.history import LAST_SUCCESS_BRUSH, HistoryModel
 from countydatasync_gui.gui.review_model import CHANGED_BRUSH, ChangeReviewModel
 from countydatasync_gui.gui.table_model import SqliteTableModel
@@ -178,7 +180,7 @@ def test_a_stale_count_is_ignored(qtbot, tmp_path):
     model = SqliteTableModel()
     model.open(path, "working", default_order="id")
     model.set_filter("OWNER 1")  # before the first count arrived
-    assert QThreadPool.globalInstance().waitForDone(10_000)  # both counts ran; their results are queued
+    assert wait_for_background(10_000)  # both counts ran; their results are queued
     qtbot.waitUntil(lambda: model.total is not None)  # delivers them: the first one is stale
     assert model.total == sum(1 for i in range(1, 5_001) if str(i % 97).startswith("1"))
 
@@ -194,10 +196,10 @@ def test_a_sort_or_filter_is_read_in_the_background_and_the_newest_wins(qtbot, t
     model.sort(2, Qt.SortOrder.DescendingOrder)
     assert model.loading and model.rowCount() == 0  # the GUI thread did not wait for the sort
     assert model.total == 1_234  # the same rows in another order: not counted again
-    assert QThreadPool.globalInstance().waitForDone(10_000)  # sorted; its page waits in the event queue
+    assert wait_for_background(10_000)  # sorted; its page waits in the event queue
     model.sort(2, Qt.SortOrder.AscendingOrder)  # a second click before the first page was shown
     qtbot.waitUntil(lambda: not model.loading)
-    assert QThreadPool.globalInstance().waitForDone(10_000)
+    assert wait_for_background(10_000)
     qtbot.wait(50)  # both pages delivered: the first one must have been dropped as stale
     assert model.rowCount() == table_model.PAGE_ROWS and model.raw(0, 2) == 0.1
     while model.canFetchMore(ROOT):  # the next pages come from the cursor opened in the background
@@ -212,18 +214,19 @@ def test_a_sort_or_filter_is_read_in_the_background_and_the_newest_wins(qtbot, t
     model.close()
 
 
-def test_a_stale_background_query_is_stopped_mid_scan(qtbot, tmp_path):
+def test_a_cancelled_background_query_is_stopped_mid_scan(qtbot, tmp_path):
     path = tmp_path / "numbers.sqlite"
     _numbers_db(path, 10)
-    sink = table_model._Sink()
+    lane = Lane()
     endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
-    query = table_model._Query(path, endless, [], 1, sink, first_page=False)
-    with qtbot.waitSignal(sink.counted, timeout=10_000) as reported:
-        QThreadPool.globalInstance().start(query)
-        qtbot.waitUntil(lambda: query._db is not None)
-        qtbot.wait(100)  # well inside the endless count
-        query.interrupt()
-    assert reported.args == [1, -1]  # stopped, with nothing to show
+    outcomes: list[object] = []
+    lane.start(lambda progress: table_model.read_in_background(path, endless, [], progress, first_page=False),
+               on_result=outcomes.append, on_cancelled=lambda: outcomes.append("cancelled"))
+    qtbot.wait(200)  # well inside the endless count
+    assert lane.busy and not outcomes
+    with qtbot.waitSignal(lane.finished, timeout=10_000):  # without the interrupt it would never end
+        lane.cancel()
+    assert outcomes == ["cancelled"]
 
 
 def test_history_model_highlights_the_last_successful_sync(qtbot, folder):
@@ -231,7 +234,7 @@ def test_history_model_highlights_the_last_successful_sync(qtbot, folder):
     result = commit(plan_sync(folder, settings))
     discard(plan_sync(folder, settings))  # a later run that was not a success
     model = HistoryModel()
-    model.open_history(folder.working_db)
+    model.open_history(FolderView(folder))
     assert model.total == 2
     assert model.run_id(0) != result.run_id and model.run_id(1) == result.run_id  # newest first
     assert model.last_success_run == result.run_id

@@ -84,7 +84,8 @@ def test_tab_leaves_the_table_and_every_review_action_has_a_shortcut(qtbot, revi
     assert window.review.model.kind is None
     next(a for a in actions if a.text().startswith("&Search")).trigger()
     assert QApplication.focusWidget() is window.review.search
-    next(a for a in actions if a.text().startswith("&Discard")).trigger()
+    with qtbot.waitSignal(window.runner.discarded, timeout=30_000):  # off the GUI thread, like every write
+        next(a for a in actions if a.text().startswith("&Discard")).trigger()
     assert window.change_set is None and "Nothing was changed" in window.message_banner.text
 
 

@@ -84,8 +84,8 @@ def test_discard_leaves_working_stats_and_watermark_exactly_as_they_were(qtbot, 
     edit_demo_county(folder.demo_source, changes=60, seed=3)
     sync(qtbot, window)
     assert window.change_set.counts.to_apply > 0
-    window.review.discard_button.click()
-
+    with qtbot.waitSignal(window.runner.discarded, timeout=30_000):  # off the GUI thread, like every write
+        window.review.discard_button.click()
     assert window.change_set is None and window.sync_panel.sync_button.isEnabled()
     assert "Nothing was changed" in window.message_banner.text
     assert read_table(folder.working_db, "working").equals(working)

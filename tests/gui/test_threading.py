@@ -8,6 +8,7 @@ import gc
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
+from countydatasync_gui.etl.progress import Step
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.startup import freeze_startup_objects
 from tests.gui.conftest import LARGE_COUNTY, sync
@@ -56,12 +57,12 @@ def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_f
     qtbot.waitUntil(lambda: window.browser.model.total == LARGE_COUNTY)
 
 
-def _cancel_when(qtbot, window, step_word: str) -> float:
-    """Press Cancel as soon as the engine reports rows done in a step containing `step_word`; seconds to stop."""
+def _cancel_when(qtbot, window, when: Step) -> float:
+    """Press Cancel as soon as the engine reports rows done in step `when`; seconds until it stopped."""
     pressed: list[float] = []
 
-    def on_progress(step: str, done: int, _total: int) -> None:
-        if step_word in step and done > 0 and not pressed:
+    def on_progress(step: Step, done: int, _total: int) -> None:
+        if step is when and done > 0 and not pressed:
             pressed.append(time.perf_counter())
             window.sync_panel.cancel_button.click()
 
@@ -75,7 +76,7 @@ def _cancel_when(qtbot, window, step_word: str) -> float:
 def test_cancel_while_reading_changes_nothing(qtbot, make_window, large_folder):
     window = make_window(large_folder)  # the app's own chunk size
     window.sync_panel.sync_button.click()
-    stopped_after = _cancel_when(qtbot, window, "Reading")
+    stopped_after = _cancel_when(qtbot, window, Step.READ)
     print(f"\ncancel took effect after {stopped_after * 1000:.0f} ms")
     assert stopped_after < 1.0
     qtbot.waitUntil(lambda: window.sync_panel.sync_button.isEnabled())
@@ -89,7 +90,7 @@ def test_cancel_while_committing_changes_nothing(qtbot, make_window, large_folde
     window = make_window(large_folder, chunk_rows=5_000)
     sync(qtbot, window, timeout=120_000)
     window.review.commit_button.click()
-    stopped_after = _cancel_when(qtbot, window, "Saving")
+    stopped_after = _cancel_when(qtbot, window, Step.SAVE_PARCELS)
     assert stopped_after < 1.0
     assert read_table(large_folder.working_db, "working").empty  # rolled back
     assert load_state(large_folder.working_db).watermark is None
@@ -106,7 +107,7 @@ def test_closing_during_a_run_asks_then_cancels_cleanly(qtbot, make_window, larg
     window.close()
     assert questions and "Stop it and close" in questions[0]
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
-    assert window.runner._thread.wait(5_000)  # the thread ended: no "destroyed while still running"
+    assert window.runner.shutdown(5_000)  # the run ended: nothing left running in the background
     assert load_state(large_folder.working_db).watermark is None
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from countydatasync_gui import __version__
@@ -107,3 +109,24 @@ def test_help_shows_the_shipped_guide_and_opens_the_data_folder_and_log(qtbot, m
     (window.folder.log_dir / "countydatasync.log").touch()
     actions["Open the &log file"].trigger()
     assert opened == [str(window.folder.path), str(window.folder.log_dir / "countydatasync.log")]
+
+
+def test_the_use_code_tooltip_follows_the_countys_code_table(qtbot, make_window, folder):
+    """A Wisconsin county sees Wisconsin's class names, not the Florida codes the demo ships with."""
+    folder.ensure()
+    url = f"sqlite:///{(folder.path / 'county.sqlite').as_posix()}"
+    (folder.path / "config.toml").write_text(f'[source]\nurl = "{url}"\ncode_table = "wisconsin"\n', encoding="utf-8")
+    window = make_window()
+    model = window.browser.model
+    assert model.codes is not None and model.codes.name == "wisconsin"
+    assert window.review.model.codes is model.codes  # resolved once, shared
+    assert model.codes.meaning("4") == "Agricultural (Agricultural)" and model.codes.meaning("004") is None
+
+    path = folder.path / "tiny.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE working (id TEXT PRIMARY KEY, use_code TEXT)")
+        db.execute("INSERT INTO working VALUES ('A-1', '5M')")
+    model.open(path, "working", default_order="id")
+    tooltip = model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert tooltip == model.codes.meaning("5M") and tooltip is not None
+    model.close()

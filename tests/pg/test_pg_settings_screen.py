@@ -46,7 +46,7 @@ def window(qtbot, folder: DataFolder, tmp_path: Path) -> Iterator[MainWindow]:
     yield window
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
-    assert window.runner._thread.wait(30_000)
+    assert window.runner.shutdown(30_000)
 
 
 def fill_in_server(dialog: SettingsDialog, pg: PgServer, database: str, password: str) -> None:
