@@ -39,12 +39,12 @@ from .settings import SourceSettings, SyncSettings
 from .source import Source, describe_url, parse_url
 from .state import RunStatus, SyncState, load_state, recent_runs, run_marks
 from .sync import (
-    ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
+    MAX_REVIEW_AGE, ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
 )
 from .undo import UndoBlocked, UndoResult, undo_run
 
 __all__ = [
-    "KINDS", "Changes", "ChangeSet", "ConnectionReport", "Counts", "FolderView", "NextStep", "Phase", "ReviewClass",
+    "KINDS", "MAX_REVIEW_AGE", "Changes", "ChangeSet", "ConnectionReport", "Counts", "FolderView", "NextStep", "Phase", "ReviewClass",
     "RunStatus", "Source", "SyncResult", "SyncSession", "SyncState", "UndoBlocked", "UndoResult", "WaitingReview",
     "connect_read_only", "describe_url", "parse_url",
 ]

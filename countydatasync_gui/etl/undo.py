@@ -117,17 +117,32 @@ def _check_undoable(conn: sa.Connection, run_id: int) -> None:
 
 
 def _later_runs_touching(conn: sa.Connection, run_id: int) -> list[int]:
-    """Committed runs after `run_id` that changed any parcel it changed, newest first (undone ones left out)."""
-    rows = conn.exec_driver_sql(
-        """
-        SELECT DISTINCT later.run_id FROM journal later JOIN runs r ON r.run_id = later.run_id
-        WHERE later.run_id > :run AND r.status = 'committed'
-          AND NOT EXISTS (SELECT 1 FROM runs u WHERE u.undoes = later.run_id)
-          AND later.parcel_id IN (SELECT parcel_id FROM journal WHERE run_id = :run)
-        ORDER BY later.run_id DESC
-        """, {"run": run_id},
+    """Committed runs after `run_id` whose changes still stand and touch a parcel it changed, newest first.
+
+    A run and the undo that took it back cancel out, so neither counts: after
+    "sync 2, undo of sync 2", sync 1 can be undone alone. An undo that was
+    itself undone stands for nothing, and its run's changes stand again.
+    """
+    runs = conn.exec_driver_sql(
+        "SELECT run_id, undoes FROM runs WHERE run_id > ? AND status = ? ORDER BY run_id DESC",
+        (run_id, RunStatus.COMMITTED),
     ).fetchall()
-    return [r[0] for r in rows]
+    standing: dict[int, bool] = {}
+    undos_of: dict[int, list[int]] = {}
+    for later, undoes in runs:  # newest first: an undo run is always newer than the run it takes back
+        standing[later] = not any(standing[u] for u in undos_of.get(later, ()))
+        if undoes is not None:
+            undos_of.setdefault(undoes, []).append(later)
+    # An undo of a run after `run_id` only cancels that run: it does not count either.
+    candidates = [r for r, undoes in runs if standing[r] and not (undoes is not None and undoes > run_id)]
+    if not candidates:
+        return []
+    marks = ", ".join("?" for _ in candidates)
+    touching = {r[0] for r in conn.exec_driver_sql(
+        f"SELECT DISTINCT run_id FROM journal WHERE run_id IN ({marks}) "
+        "AND parcel_id IN (SELECT parcel_id FROM journal WHERE run_id = ?)", (*candidates, run_id),
+    )}
+    return [r for r in candidates if r in touching]
 
 
 def _undo_one(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:

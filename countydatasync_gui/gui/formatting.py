@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from ..etl import schema
 from ..etl.timeutil import from_utc_text
+
+if TYPE_CHECKING:
+    from ..etl.session import Counts
 
 MONEY_FIELDS = frozenset({"assessed_value", "land_value", "improvement_value"})
 TIME_FIELDS = frozenset({schema.LAST_UPDATED, "started_at", "finished_at", "last_success_at", "watermark",
@@ -22,6 +26,21 @@ def local_time(utc_text: str | None, *, seconds: bool = False) -> str:
     except ValueError:
         return str(utc_text)  # not engine-written text (e.g. a rejected row's raw value): show as is
     return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def planned_when(utc_text: str, now: datetime | None = None) -> str:
+    """When a sync was planned, as a clerk says it: "last night at 02:00", "today at 09:15", "on 2026-11-28 at 02:00"."""
+    moment = from_utc_text(utc_text).astimezone()
+    today = (now or datetime.now(timezone.utc)).astimezone().date()
+    clock = moment.strftime("%H:%M")
+    days_back = (today - moment.date()).days
+    if (days_back == 0 and moment.hour < 6) or (days_back == 1 and moment.hour >= 18):
+        return f"last night at {clock}"  # the scheduled run's usual hour, seen the morning after
+    if days_back == 0:
+        return f"today at {clock}"
+    if days_back == 1:
+        return f"yesterday at {clock}"
+    return f"on {moment:%Y-%m-%d} at {clock}"
 
 
 def time_ago(utc_text: str | None, now: datetime | None = None) -> str:
@@ -128,3 +147,11 @@ def column_title(name: str, table: str | None = None) -> str:
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 parcel', '2,500 parcels'."""
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def counts_words(counts: Counts) -> str:
+    """"12 new, 340 changed, 3 rejected": the classes that have rows, or "no changes"."""
+    parts = [f"{n:,} {word}" for n, word in ((counts.new, "new"), (counts.changed, "changed"),
+                                              (counts.deleted, "deleted"), (counts.rejected, "rejected"),
+                                              (counts.flagged, "flagged")) if n]
+    return ", ".join(parts) or "no changes"

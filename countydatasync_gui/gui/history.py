@@ -1,13 +1,16 @@
-"""Run history: one row per sync, newest first, with the last successful sync highlighted."""
+"""Run history: one row per sync, newest first, with the last successful sync highlighted; a sync can be undone."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget,
+)
 
-from ..etl.session import Changes, FolderView
+from ..etl.session import Changes, FolderView, RunStatus
 from .formatting import plural
 from .table_model import SqliteTableModel
 
@@ -41,6 +44,9 @@ class HistoryModel(SqliteTableModel):
     def run_id(self, row: int) -> int:
         return int(self.raw(row, self.columns.index("run_id")))
 
+    def status(self, row: int) -> str:
+        return str(self.raw(row, self.columns.index("status")))
+
     def row_background(self, row: int) -> QBrush | None:
         run = self.run_id(row)
         if run == self.last_success_run:
@@ -49,13 +55,21 @@ class HistoryModel(SqliteTableModel):
 
 
 class RunHistory(QWidget):
-    """The history tab: a hint line and the runs table."""
+    """The history tab: a hint line, the runs table and Undo this sync."""
+
+    #: the clerk asked to undo this committed run (the window confirms first)
+    undo_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = HistoryModel(self)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
+        self.undo_button = QPushButton("&Undo this sync…")
+        self.undo_button.setObjectName("undoRunButton")
+        self.undo_button.setToolTip("Put every parcel the selected sync added, changed or deleted back as it was "
+                                    "before it. The undo is recorded as a new run, and can itself be undone.")
+        self.undo_button.clicked.connect(self._undo_selected)
         self.view = QTableView()
         self.view.setObjectName("historyTable")
         self.view.setModel(self.model)
@@ -65,9 +79,19 @@ class RunHistory(QWidget):
         self.view.verticalHeader().hide()
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.horizontalHeader().setStretchLastSection(True)
+        undo_action = QAction("Undo this sync…", self.view)
+        undo_action.triggered.connect(self._undo_selected)
+        self.view.addAction(undo_action)  # the table's context menu offers what the button does
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.model.modelReset.connect(self._update_buttons)
+        top = QHBoxLayout()
+        top.addWidget(self.hint, 1)
+        top.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.hint)
+        layout.addLayout(top)
         layout.addWidget(self.view)
+        self._update_buttons()
 
     def load(self, view: FolderView) -> None:
         """Show the runs of the data folder."""
@@ -90,6 +114,29 @@ class RunHistory(QWidget):
             self.hint.setText(
                 f"{plural(self.model.total, 'run')}, newest first. The green row is the last successful sync; "
                 "red rows failed (the Error column says why).")
+
+    def select_run(self, run_id: int) -> None:
+        """Select the row of run `run_id` (if it is among the rows read so far)."""
+        for row in range(self.model.rowCount()):
+            if self.model.run_id(row) == run_id:
+                self.view.selectRow(row)
+                return
+
+    def selected_run(self) -> int | None:
+        """The run whose row is selected, if it can be undone (a committed sync or undo), else None."""
+        rows = self.view.selectionModel().selectedRows()
+        if len(rows) != 1 or self.model.status(rows[0].row()) != RunStatus.COMMITTED:
+            return None
+        return self.model.run_id(rows[0].row())
+
+    def _update_buttons(self) -> None:
+        self.undo_button.setEnabled(self.selected_run() is not None)
+        for action in self.view.actions():
+            action.setEnabled(self.undo_button.isEnabled())
+
+    def _undo_selected(self) -> None:
+        if (run := self.selected_run()) is not None:
+            self.undo_requested.emit(run)
 
     def close_files(self) -> None:
         self.model.close()

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..etl.datafolder import DataFolder
-from ..etl.session import ChangeSet, FolderView, NextStep, RunStatus, SyncResult
+from ..etl.session import (
+    MAX_REVIEW_AGE, ChangeSet, FolderView, NextStep, RunStatus, SyncResult, UndoResult, WaitingReview,
+)
+from ..etl.timeutil import from_utc_text, now_utc
 from .background import wait_for_background
 from .banner import MessageBanner
 from .confirm import MassDeleteDialog
-from .formatting import plural
+from .formatting import counts_words, planned_when, plural
 from .history import RunHistory
 from .labels import shrinkable
 from .layout_memory import restore_layout, save_layout
@@ -55,6 +58,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
         self.view = FolderView(folder)
         self._close_after_run = False
+        self._waiting_refused: str | None = None  # a waiting sync that could not be taken up: not retried
         self.source_choice = SourceChoice(folder, source_url, table, self)
 
         # -- the panes
@@ -100,6 +104,9 @@ class MainWindow(QMainWindow):
         self.runner.discarded.connect(self._on_discarded)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
+        self.runner.took_up_waiting.connect(self._on_took_up_waiting)
+        self.runner.undone.connect(self._on_undone)
+        self.runner.undo_blocked.connect(self._on_undo_blocked)
         self.runner.changed.connect(self.changed)
         self.changed.connect(lambda changes: self.sync_panel.on_changes(changes, self.view))
         self.changed.connect(self.browser.on_changes)
@@ -109,6 +116,7 @@ class MainWindow(QMainWindow):
         self.sync_panel.settings_requested.connect(self.open_settings)
         self.review.commit_requested.connect(self.commit_changes)
         self.review.discard_requested.connect(self.discard_changes)
+        self.history.undo_requested.connect(self.undo_run)
         for pane in (self.browser, self.review):
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
@@ -128,6 +136,7 @@ class MainWindow(QMainWindow):
         self.history.load(self.view)
         self.sync_panel.read_state(self.view)
         restore_layout(self)
+        self.check_waiting()
 
     # -- the source and the settings screen ----------------------------------------
     # `SourceChoice` keeps them; tests and scripts read them off the window.
@@ -169,6 +178,71 @@ class MainWindow(QMainWindow):
         self.message_banner.show_message("success", text)
 
     # -- sync -----------------------------------------------------------------
+    # -- a sync planned earlier, waiting for review -----------------------------------
+    def check_waiting(self) -> None:
+        """Take up a sync planned earlier (a scheduled `sync --stage`) if one waits and nothing else goes on.
+
+        Called at start and whenever the window is activated, so a clerk who
+        leaves the app open overnight finds the morning's review too.
+        """
+        if self.runner.busy or self.change_set is not None or self._close_after_run:
+            return
+        waiting = self.runner.view_waiting()
+        if waiting is None or waiting.planned_at == self._waiting_refused or self.folder.lock_holder() is not None:
+            return
+        self._waiting_refused = waiting.planned_at  # if taking it up fails, say so once, not at every activation
+        self._set_mode(RUNNING, "Opening the sync that is waiting for your review…")
+        self.runner.open_waiting(self.source_choice.request(False, self.chunk_rows))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_waiting()
+
+    @Slot(object)
+    def _on_took_up_waiting(self, waiting: WaitingReview) -> None:
+        self._waiting_refused = None
+        text = (f"A sync planned {planned_when(waiting.planned_at)} is waiting for your review: "
+                f"{counts_words(waiting.counts)}. Commit or Discard it as usual.")
+        if now_utc() - from_utc_text(waiting.planned_at) > MAX_REVIEW_AGE:
+            text += (f" It is over {MAX_REVIEW_AGE.days} days old, too old to commit: press Discard, "
+                     "then Sync now for a fresh look.")
+        self.message_banner.show_message("info", text)
+
+    # -- undo a sync ---------------------------------------------------------------
+    @Slot(int)
+    def undo_run(self, run_id: int, *, including_later: bool = False) -> None:
+        """Ask, then take back committed run `run_id` off the GUI thread (later runs too if `including_later`)."""
+        if self.runner.busy or self.change_set is not None:
+            self.statusBar().showMessage("Finish the current sync (Commit or Discard) before undoing one.", 10_000)
+            return
+        if not including_later and not self.ask(
+                "Undo this sync?", f"Undo sync {run_id}? Every parcel it added, changed or deleted goes back to how "
+                "it was before it, and the statistics follow. The undo is recorded in the run history and can "
+                "itself be undone."):
+            return
+        self._set_mode(RUNNING, f"Undoing sync {run_id}…")
+        self.runner.undo(self.source_choice.request(False, self.chunk_rows), run_id, including_later=including_later)
+
+    @Slot(int, object)
+    def _on_undo_blocked(self, run_id: int, later_runs: list[int]) -> None:
+        self._set_mode(IDLE)
+        runs = ", ".join(str(r) for r in later_runs)
+        if self.ask("Later syncs changed the same parcels",
+                    f"Later syncs ({runs}) changed some of the same parcels, so sync {run_id} cannot be undone "
+                    f"alone. Undo them too, newest first, back to and including sync {run_id}?"):
+            self.undo_run(run_id, including_later=True)
+        else:
+            self.message_banner.show_message("info", "Nothing was undone.")
+
+    @Slot(object)
+    def _on_undone(self, result: UndoResult) -> None:
+        self._set_mode(IDLE)
+        undone = ", ".join(str(r) for r in result.undone_runs)
+        self.message_banner.show_message(
+            "success", f"Undone: sync {undone} ({plural(result.counts.to_apply, 'parcel')} put back as they were). "
+            "The next sync offers the county's current values for them again, for review.")
+
     @Slot(bool)
     def sync_now(self, full_refresh: bool = False) -> None:
         """Plan a sync on the worker thread; the review opens when it is ready."""
@@ -295,7 +369,7 @@ class MainWindow(QMainWindow):
                 self.sync_panel.step_label.setText("Stopping the sync, then closing…")
             event.ignore()  # closed again when the worker reports back
             return
-        if self.change_set is not None and not self._close_after_run:
+        if self.change_set is not None and not self._close_after_run and not self.runner.reviewing_waiting:
             if not self.ask("Changes not committed", "The changes under review are not committed. Close and discard them?"):
                 event.ignore()
                 return

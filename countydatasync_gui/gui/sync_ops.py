@@ -21,7 +21,9 @@ from ..etl.datafolder import DataFolder
 from ..etl.errors import SourceSchemaError, SourceUnavailable, SyncError
 from ..etl.logs import LOG_FILE
 from ..etl.progress import Step
-from ..etl.session import Changes, ChangeSet, NextStep, SyncResult, SyncSession
+from ..etl.session import (
+    Changes, ChangeSet, FolderView, NextStep, SyncResult, SyncSession, UndoBlocked, UndoResult, WaitingReview,
+)
 from .background import JobProgress, Lane
 
 log = logging.getLogger("countydatasync_gui.gui")
@@ -54,17 +56,33 @@ def explain(exc: BaseException, folder: DataFolder | None = None) -> tuple[str, 
     return message, "".join(traceback.format_exception(exc))
 
 
-def _plan(request: SyncRequest, progress: JobProgress) -> tuple[SyncSession, ChangeSet]:
-    """On the lane: load the settings (creating the demo county on first use), then plan a sync."""
-    progress.step(Step.OPEN_SOURCE)
+def _session(request: SyncRequest) -> SyncSession:
+    """On the lane: load the settings (creating the demo county on first use) into a session."""
     # The password typed this session is the last resort, after the keyring and the environment.
     prompt = (lambda _question: request.password) if request.password else None
     settings = load_settings(request.folder, source_url=request.source_url, table=request.table, prompt=prompt)
     if request.chunk_rows:
         settings = dataclasses.replace(settings, chunk_rows=request.chunk_rows)
+    return SyncSession(request.folder, settings)
+
+
+def _plan(request: SyncRequest, progress: JobProgress) -> tuple[SyncSession, ChangeSet]:
+    """On the lane: plan a sync."""
+    progress.step(Step.OPEN_SOURCE)
+    session = _session(request)
     progress.check_cancelled()
-    session = SyncSession(request.folder, settings)
     return session, session.plan(full_refresh=request.full_refresh, progress=progress)
+
+
+def _open_waiting(request: SyncRequest) -> tuple[SyncSession, ChangeSet]:
+    """On the lane: take up the change set a scheduled `sync --stage` left waiting in the folder."""
+    session = _session(request)
+    return session, session.open_waiting()
+
+
+def _undo(request: SyncRequest, run_id: int, including_later: bool) -> UndoResult:
+    """On the lane: take back a committed run (and, if asked, the later runs that touched its parcels)."""
+    return _session(request).undo(run_id, including_later=including_later)
 
 
 class SyncOps(QObject):
@@ -72,11 +90,16 @@ class SyncOps(QObject):
 
     progress = Signal(object, int, int)  # Step, rows done, rows expected (0: unknown)
     planned = Signal(object)  # ChangeSet, to review
+    #: a change set planned earlier (by a scheduled run) was taken up for review: WaitingReview
+    took_up_waiting = Signal(object)
     recording_check = Signal()  # nothing to review: the check is being recorded (then `committed`)
     committed = Signal(object)  # SyncResult
     discarded = Signal(object)  # SyncResult
     failed = Signal(str, str)  # plain message, technical details
     cancelled = Signal()
+    undone = Signal(object)  # UndoResult
+    #: later runs changed some of the same parcels: (run asked for, the later runs); nothing was changed
+    undo_blocked = Signal(int, object)
     #: what the folder now holds differently (after every run, successful or not)
     changed = Signal(object)  # Changes
 
@@ -84,6 +107,8 @@ class SyncOps(QObject):
         super().__init__(parent)
         self.folder = folder
         self.session: SyncSession | None = None
+        #: the change set under review was taken up from the folder: closing the window puts it back
+        self.reviewing_waiting = False
         self.lane = Lane(self)
         self.lane.progress.connect(self.progress)
 
@@ -110,6 +135,29 @@ class SyncOps(QObject):
         self.lane.start(lambda progress: _plan(request, progress), on_result=self._on_planned,
                         on_error=self._on_error, on_cancelled=self._on_cancelled)
 
+    def open_waiting(self, request: SyncRequest) -> None:
+        """Take up the change set waiting in the folder; `took_up_waiting`, then `planned` (or `failed`) follows."""
+        self._refuse_if_busy()
+        waiting = self.view_waiting()
+        self.lane.start(lambda _progress: _open_waiting(request), on_result=lambda planned: self._on_taken_up(
+            planned, waiting), on_error=self._on_error, on_cancelled=self._on_cancelled)
+
+    def view_waiting(self) -> WaitingReview | None:
+        """The change set waiting in the folder for review, if any (read without the folder's lock)."""
+        return FolderView(self.folder).waiting()
+
+    def put_back_now(self) -> None:
+        """On the GUI thread, as the window closes: a taken-up waiting change set goes back, unchanged, for later."""
+        if self.change_set is not None and self.reviewing_waiting:
+            self._session().leave_waiting()
+            self.reviewing_waiting = False
+
+    def undo(self, request: SyncRequest, run_id: int, *, including_later: bool = False) -> None:
+        """Take back committed run `run_id`; `undone`, `undo_blocked` or `failed` follows."""
+        self._refuse_if_busy()
+        self.lane.start(lambda _progress: _undo(request, run_id, including_later), on_result=self._on_undone,
+                        on_error=lambda exc: self._on_undo_error(exc, run_id))
+
     def commit(self) -> None:
         """Commit the change set under review (a mass delete counts as confirmed: the window asked)."""
         self._refuse_if_busy()
@@ -126,7 +174,9 @@ class SyncOps(QObject):
 
     def discard_now(self) -> None:
         """Discard on the GUI thread while the window closes: a failure is logged, never in the way."""
-        if self.change_set is not None:
+        if self.change_set is not None and self.reviewing_waiting:
+            self.put_back_now()  # it was waiting before this window took it up: it waits again
+        elif self.change_set is not None:
             try:
                 self._session().discard()
             except Exception:
@@ -152,11 +202,28 @@ class SyncOps(QObject):
         self.lane.start(lambda progress: session.commit(progress=progress), on_result=self._on_committed,
                         on_error=self._on_error, on_cancelled=self._on_cancelled)
 
+    def _on_taken_up(self, planned: tuple[SyncSession, ChangeSet], waiting: WaitingReview | None) -> None:
+        self.reviewing_waiting = True
+        self.took_up_waiting.emit(waiting)
+        self._on_planned(planned)
+
+    def _on_undone(self, result: UndoResult) -> None:
+        self.undone.emit(result)
+        self.changed.emit(Changes.everything())
+
+    def _on_undo_error(self, exc: BaseException, run_id: int) -> None:
+        if isinstance(exc, UndoBlocked):
+            self.undo_blocked.emit(run_id, exc.later_runs)
+        else:
+            self._on_error(exc)
+
     def _on_committed(self, result: SyncResult) -> None:
+        self.reviewing_waiting = False
         self.committed.emit(result)
         self.changed.emit(Changes.after(result))
 
     def _on_discarded(self, result: SyncResult) -> None:
+        self.reviewing_waiting = False
         self.discarded.emit(result)
         self.changed.emit(Changes.after(result))
 

@@ -129,3 +129,21 @@ def test_the_undo_command(tmp_path: Path, county: SourceTable) -> None:
     report = json.loads(done.stdout)
     assert report["undone_runs"] == [2] and report["counts"]["changed"] == 1
     assert working_fields(DataFolder.resolve(data)).set_index("id").loc["01-0002", "owner"] == "OWNER 01-0002"
+
+
+def test_a_run_and_its_undo_cancel_out_so_an_earlier_run_can_be_undone_alone(folder: DataFolder, county: SourceTable) -> None:
+    first = sync(folder, county)
+    county.update("01-0002", owner="NEW OWNER", last_updated="2024-02-01 08:00:00")
+    second = sync(folder, county)
+    with pytest.raises(UndoBlocked) as blocked:  # the second sync changed a parcel of the first
+        undo_run(folder, first.run_id)
+    assert blocked.value.later_runs == [second.run_id]
+
+    taken_back = undo_run(folder, second.run_id)
+    assert undo_run(folder, first.run_id).undone_runs == [first.run_id]  # the pair cancels: not blocked
+    assert read_table(folder.working_db, "working").empty and load_state(folder.working_db).watermark is None
+
+    # Re-applying the second sync (undoing its undo) now would act on parcels the first load's undo removed.
+    with pytest.raises(UndoBlocked) as blocked:
+        undo_run(folder, taken_back.undo_runs[0])
+    assert blocked.value.later_runs == [taken_back.undo_runs[0] + 1]

@@ -1,0 +1,113 @@
+"""The window and the clerk's schedule: a sync planned overnight is picked up, and a committed sync undone."""
+
+from __future__ import annotations
+
+from countydatasync_gui.etl.config import load_settings
+from countydatasync_gui.etl.demo import edit_demo_county
+from countydatasync_gui.etl.session import RunStatus, SyncSession
+from countydatasync_gui.etl.state import load_state
+from tests.gui.conftest import commit, sync
+from tests.support import read_table
+
+
+def _stage_overnight(folder) -> None:
+    """What the scheduled `countydatasync sync --stage` does at night: plan, and leave it waiting."""
+    session = SyncSession(folder, load_settings(folder))
+    session.plan()
+    session.stage()
+
+
+def _first_sync_then_edits(qtbot, make_window, folder, changes: int = 40):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    edit_demo_county(folder.demo_source, changes=changes, seed=11)
+
+
+def test_a_staged_sync_is_picked_up_by_a_new_window_and_committed(qtbot, make_window, folder):
+    _first_sync_then_edits(qtbot, make_window, folder)
+    _stage_overnight(folder)
+    waiting = SyncSession(folder, load_settings(folder)).waiting()
+    assert waiting is not None
+
+    window = make_window()  # the clerk starts the app in the morning
+    qtbot.waitUntil(lambda: window.change_set is not None, timeout=30_000)
+    banner = window.message_banner.text
+    assert "is waiting for your review" in banner and f"{waiting.counts.changed:,} changed" in banner
+    assert window.review.stack.currentIndex() == 1 and window.review.commit_button.isEnabled()
+    assert window.change_set.counts == waiting.counts
+
+    commit(qtbot, window)
+    assert window.view.waiting() is None  # committed: nothing waits any more
+    assert window.history.model.status(0) == RunStatus.COMMITTED
+    assert load_state(folder.working_db).last_run_id == window.history.model.run_id(0)
+
+
+def test_closing_the_window_puts_a_picked_up_review_back_and_activation_finds_a_new_one(qtbot, make_window, folder):
+    _first_sync_then_edits(qtbot, make_window, folder)
+    _stage_overnight(folder)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.change_set is not None, timeout=30_000)
+    window.ask = lambda *_: False  # closing must not even ask: the review keeps waiting
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    assert window.view.waiting() is not None  # back in the folder, unchanged
+
+    second = make_window()
+    qtbot.waitUntil(lambda: second.change_set is not None, timeout=30_000)
+    with qtbot.waitSignal(second.runner.discarded, timeout=30_000):
+        second.review.discard_button.click()
+    assert second.view.waiting() is None
+
+    _stage_overnight(folder)  # the next night, while the app stayed open
+    second.changeEvent(_activation())
+    qtbot.waitUntil(lambda: second.change_set is not None, timeout=30_000)
+    assert "is waiting for your review" in second.message_banner.text
+
+
+def _activation():
+    from PySide6.QtCore import QEvent
+    return QEvent(QEvent.Type.ActivationChange)
+
+
+def test_undo_from_the_run_history_and_undo_blocked_by_a_later_sync(qtbot, make_window, folder):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    first_run = load_state(folder.working_db).last_run_id
+    first_load = read_table(folder.working_db, "working")
+    edit_demo_county(folder.demo_source, changes=30, seed=3)
+    sync(qtbot, window)
+    commit(qtbot, window)
+    second_run = load_state(folder.working_db).last_run_id
+    assert not read_table(folder.working_db, "working").equals(first_load)
+    history = window.history
+    window.tabs.setCurrentWidget(history)
+    questions: list[str] = []
+
+    # Undoing the first load alone would lose the second sync's changes to the same parcels: the window asks.
+    history.select_run(first_run)
+    window.ask = lambda _title, text: questions.append(text) or not text.startswith("Later syncs")
+    with qtbot.waitSignal(window.runner.undo_blocked, timeout=30_000):
+        history.undo_button.click()
+    assert "Undo sync" in questions[0] and f"Later syncs ({second_run})" in questions[1]
+    qtbot.waitUntil(lambda: "Nothing was undone" in window.message_banner.text)
+    assert not read_table(folder.working_db, "working").equals(first_load)  # refused: nothing changed
+
+    history.select_run(second_run)
+    assert history.undo_button.isEnabled()
+    window.ask = lambda *_: True
+    with qtbot.waitSignal(window.runner.undone, timeout=30_000):
+        history.undo_button.click()
+    assert read_table(folder.working_db, "working").equals(first_load)  # exactly as before the second sync
+    assert "Undone: sync" in window.message_banner.text
+    qtbot.waitUntil(lambda: history.model.rowCount() == 3)  # the undo is a run of its own, shown at once
+
+    # The second sync and its undo cancel out: the first load can now be undone alone, and the table ends empty.
+    history.select_run(first_run)
+    with qtbot.waitSignal(window.runner.undone, timeout=30_000):
+        history.undo_button.click()
+    assert read_table(folder.working_db, "working").empty
+    assert load_state(folder.working_db).watermark is None
