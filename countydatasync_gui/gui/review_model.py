@@ -45,6 +45,9 @@ class ChangeReviewModel(PagedTableModel):
         self._frozen = False
         self._code_table: str | None = None
         self._columns: tuple[str, ...] = self._columns_for(None)
+        # The clerk's sort (a header click): a change-set column and its direction; None is parcel-id order.
+        # Applied in the change set's SQL, so every page continues the same order.
+        self._sort: tuple[str, bool] | None = None
 
     # -- what is shown ------------------------------------------------------
     def set_change_set(self, change_set: ChangeSet | None, kind: str | None = None, search: str = "") -> None:
@@ -54,6 +57,8 @@ class ChangeReviewModel(PagedTableModel):
         self._code_table = getattr(change_set.settings.source, "code_table", None) if change_set else None
         self._frozen = False
         self._columns = self._columns_for(kind)
+        if self._sort is not None and self._sort[0] not in self._columns:
+            self._sort = None  # e.g. sorted by "Why flagged", then Rejected (which has no such column)
         self._rows = []
         self._total = change_set.count(kind, self._search or None) if change_set is not None else 0
         self.endResetModel()
@@ -63,6 +68,24 @@ class ChangeReviewModel(PagedTableModel):
     def set_filter(self, kind: str | None, search: str = "") -> None:
         """Change the class and the search text of the current change set."""
         self.set_change_set(self._change_set, kind, search)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by a header (column -1: back to parcel-id order); the pages are read again in that order."""
+        name = self._columns[column] if 0 <= column < len(self._columns) else None
+        wanted = (name, order == Qt.SortOrder.DescendingOrder) if name else None
+        if wanted != self._sort:
+            self._sort = wanted
+            self.set_change_set(self._change_set, self._kind, self._search)
+
+    @property
+    def sort_column(self) -> int:
+        """The view column of the current sort, -1 for parcel-id order (for the header's indicator)."""
+        return self._columns.index(self._sort[0]) if self._sort else -1
+
+    @property
+    def order(self) -> tuple[str | None, bool]:
+        """(change-set column, descending) of the rows shown, as `ChangeSet.rows` takes them."""
+        return self._sort or (None, False)
 
     def freeze(self) -> None:
         """Stop paging: the change set is being committed on the worker thread."""
@@ -100,7 +123,9 @@ class ChangeReviewModel(PagedTableModel):
         if not self.canFetchMore(parent):
             return
         assert self._change_set is not None
-        frame = self._change_set.rows(self._kind, self._search or None, offset=len(self._rows), limit=PAGE_ROWS)
+        order_by, descending = self.order
+        frame = self._change_set.rows(self._kind, self._search or None, offset=len(self._rows), limit=PAGE_ROWS,
+                                      order_by=order_by, descending=descending)
         if frame.empty:
             self._total = len(self._rows)  # the set shrank under us; stop asking
             return
