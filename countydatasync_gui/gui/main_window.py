@@ -12,7 +12,7 @@ import logging
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..etl.datafolder import DataFolder
 from ..etl.sync import ChangeSet, SyncResult, discard
@@ -20,7 +20,7 @@ from .banner import MessageBanner
 from .confirm import MassDeleteDialog
 from .formatting import plural
 from .history import RunHistory
-from .labels import shrinkable
+from .labels import ElidedLabel
 from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
 from .menus import build_menus
@@ -76,8 +76,8 @@ class MainWindow(QMainWindow):
             layout.addWidget(widget)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        # A deep data-folder path must not widen the window: it wraps, and the tooltip has it whole.
-        self.statusBar().addPermanentWidget(shrinkable(QLabel(f"Data folder: {folder.path}"), tooltip=True), 1)
+        # A deep data-folder path must not widen the window: it is cut in the middle, and the tooltip has it whole.
+        self.statusBar().addPermanentWidget(ElidedLabel(f"Data folder: {folder.path}"), 1)
         self.sync_action, self.commit_action, self.settings_action, self.review_actions = build_menus(self)
         for action in (self.commit_action, *self.review_actions):
             action.setEnabled(False)  # until a review opens
@@ -232,8 +232,8 @@ class MainWindow(QMainWindow):
         if result.status == "nothing_to_do":
             text = "The county's records have not changed since the last sync. Nothing needed saving."
         else:
-            text = (f"Committed: {c.new:,} new, {c.changed:,} changed and {c.deleted:,} deleted parcels"
-                    f"{f', {c.rejected:,} rows rejected (see Rejected rows)' if c.rejected else ''}. "
+            rejected = f", {plural(c.rejected, 'row')} rejected (see Rejected rows)" if c.rejected else ""
+            text = (f"Committed: {c.new:,} new, {c.changed:,} changed and {c.deleted:,} deleted parcels{rejected}. "
                     "The tables and charts show the new data.")
         self.message_banner.show_message("success", text)
         self._data_changed()

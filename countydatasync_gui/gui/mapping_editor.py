@@ -84,8 +84,9 @@ class MappingEditor(QWidget):
     @staticmethod
     def _optional_hint(field: str) -> str:
         if field == schema.LAST_UPDATED:
-            return ("Optional. With a last-updated column each sync reads only recent changes; without one, every "
-                    "sync reads the whole table and finds changes by comparing each row's content.")
+            return ("Optional: the column that records when a row was last changed. With it each sync reads only "
+                    "recent changes; without one, every sync reads the whole table and finds changes by comparing "
+                    "each row's content. (For a database administrator: the incremental cursor column.)")
         return "Optional. Left empty, it is stored empty."
 
     # -- what the dialog tells the editor --------------------------------------

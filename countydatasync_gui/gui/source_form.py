@@ -71,6 +71,7 @@ class SourceForm(QWidget):
         self.password_hint.setWordWrap(True)
         self.password_hint.setStyleSheet("color: palette(placeholder-text);")
         self.address_edit = self._line("sourceAddress", "e.g. mysql+pymysql://assessor@db.county.local/roll")
+        self.address_edit.setToolTip("The database address (for a database administrator: a SQLAlchemy URL).")
         self.driver_hint = QLabel()
         self.driver_hint.setWordWrap(True)
         self.driver_hint.setStyleSheet("color: palette(placeholder-text);")
@@ -225,7 +226,7 @@ class SourceForm(QWidget):
                 f"To keep it, ask IT to set the environment variable {ENV_VAR} for your account.")
         hints = {SQLSERVER: "Needs Microsoft's ODBC Driver 18 for SQL Server on this computer.",
                  OTHER: "Any database address your database administrator gives you, such as "
-                        "oracle://clerk@host/roll; the user name goes in the address (a SQLAlchemy URL)."}
+                        "oracle://clerk@host/roll; the user name goes in the address."}
         self.driver_hint.setText(hints.get(kind, ""))
         self.form.setRowVisible(self.driver_hint, kind in hints)
         self.changed.emit()

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QCursor, QFont, QPainter
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
 from ..etl.stats import group_totals
+from .formatting import plural
 from .table_model import GUI_BUSY_TIMEOUT_MS
 
 PARCEL_COLOUR, VALUE_COLOUR = "#4a7ab5", "#5a9e6f"
@@ -121,4 +122,4 @@ class StatsChart(QWidget):
             QToolTip.hideText()
             return
         group, n, v = groups[index]
-        QToolTip.showText(QCursor.pos(), f"{group}: {n:,} parcels, {money(v)} assessed value")
+        QToolTip.showText(QCursor.pos(), f"{group}: {plural(n, 'parcel')}, {money(v)} assessed value")

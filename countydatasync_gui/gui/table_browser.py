@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..etl.datafolder import DataFolder
+from .formatting import plural
 from .stats_chart import StatsChart
 from .table_model import SqliteTableModel
 
@@ -147,7 +148,7 @@ class TableBrowser(QWidget):
         except OSError as exc:
             self.status_message.emit(f"Could not write {target}: {exc.strerror}. Choose another folder or file name.")
             return None
-        self.status_message.emit(f"Saved {rows:,} rows of {chosen.label.lower()} to {target}")
+        self.status_message.emit(f"Saved {plural(rows, 'row')} of {chosen.label.lower()} to {target}")
         return rows
 
     def close_files(self) -> None:
@@ -190,7 +191,7 @@ class TableBrowser(QWidget):
             if shown is None:
                 text = working if self.model.loading else "counting rows…"
             else:
-                text = f"{shown:,} row{'s' if shown != 1 else ''}" + (" match" if self.model_filter_active() else "")
+                text = plural(shown, "row") + ((" matches" if shown == 1 else " match") if self.model_filter_active() else "")
                 text += f", {working}" if self.model.loading else ""
             self.count_label.setText(text)
         self.export_button.setEnabled(self.model.available)

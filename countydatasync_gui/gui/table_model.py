@@ -29,7 +29,7 @@ from PySide6.QtGui import QBrush
 
 from ..etl import schema
 from ..etl.db import connect_read_only
-from .formatting import changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text, use_code_meaning
+from .formatting import COLUMN_HINTS, changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text, use_code_meaning
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 500
@@ -316,6 +316,8 @@ class SqliteTableModel(PagedTableModel):
     # -- Qt model interface ---------------------------------------------------
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section < len(self._columns):
+            return COLUMN_HINTS.get(self._columns[section])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QGroupBox, QLabel, QLineEdit
 
+from countydatasync_gui.gui.formatting import plural
 from tests.gui.conftest import commit, sync
 
 SMALL_LAPTOP = (1024, 700)
@@ -42,3 +42,94 @@ def test_a_header_click_sorts_the_whole_review_across_pages(qtbot, make_window):
         assert values == sorted(known, reverse=descending) + [None] * (len(values) - len(known))  # blanks last
         orders.append(descending)
     assert orders[0] != orders[1]
+
+
+# ---------------------------------------------------------------------------
+# Words a clerk reads (13.10)
+# ---------------------------------------------------------------------------
+TECHNICAL = ("watermark", "sync window", "cursor", "sqlalchemy", "look-back")
+
+
+def _visible_words(widget) -> str:
+    """Every text on screen in `widget`: labels, buttons, drop-down items, placeholders (tooltips are not on screen)."""
+    texts: list[str] = []
+    for child in widget.findChildren(QLabel):
+        texts.append(child.text())
+    for child in widget.findChildren(QAbstractButton):
+        texts.append(child.text())
+    for child in widget.findChildren(QGroupBox):
+        texts.append(child.title())
+    for child in widget.findChildren(QComboBox):
+        texts += [child.itemText(i) for i in range(child.count())]
+    for child in widget.findChildren(QLineEdit):
+        texts.append(child.placeholderText())
+    return "\n".join(texts).lower()
+
+
+def test_the_settings_screen_and_the_log_use_clerk_words(qtbot, make_window):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    log_text = window.log_viewer.text.toPlainText().lower()
+    assert "county edits loaded" in log_text
+    for word in TECHNICAL:
+        assert word not in log_text, word
+    window.sync_panel.change_source_button.click()
+    dialog = window.settings_dialog
+    qtbot.waitExposed(dialog)
+    for kind in range(dialog.source_form.kind_box.count()):  # every kind of source shows other fields
+        dialog.source_form.kind_box.setCurrentIndex(kind)
+        words = _visible_words(dialog)
+        for word in TECHNICAL:
+            assert word not in words, (dialog.source_form.kind, word)
+    assert "re-read margin" in words
+    # The technical word stays in a tooltip, for the database administrator.
+    assert "look-back" in dialog.table_form.lookback_spin.toolTip()
+    last_updated_hint = [label.toolTip() for label in dialog.mapping_editor.findChildren(QLabel)
+                         if label.buddy() is dialog.mapping_editor.column_boxes["last_updated"]]
+    assert "when a row was last changed" in last_updated_hint[0] and "cursor" in last_updated_hint[0]
+    dialog.reject()
+
+
+def test_counts_read_right_for_one(qtbot, make_window):
+    assert plural(1, "run") == "1 run" and plural(2, "run") == "2 runs" and plural(1, "match", "matches") == "1 match"
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    window.tabs.setCurrentWidget(window.history)
+    assert window.history.hint.text().startswith("1 run,")
+    window.tabs.setCurrentWidget(window.browser)
+    window.browser.select_table("runs")
+    qtbot.waitUntil(lambda: window.browser.model.total is not None)
+    assert window.browser.count_label.text() == "1 row"
+    window.browser.filter_box.setText(str(window.browser.model.raw(0, 0)))
+    window.browser.filter_box.returnPressed.emit()
+    qtbot.waitUntil(lambda: window.browser.model.total is not None and not window.browser.model.loading)
+    assert window.browser.count_label.text() == "1 row matches"
+
+
+# ---------------------------------------------------------------------------
+# At 1024x700 (13.11 and "also seen")
+# ---------------------------------------------------------------------------
+def test_no_empty_band_between_the_log_and_the_status_bar(qtbot, make_window):
+    window = make_window()
+    window.resize(*SMALL_LAPTOP)
+    QApplication.processEvents()
+    status = window.statusBar()
+    assert status.height() <= 2 * status.fontMetrics().height() + 8, f"the status bar is {status.height()} px high"
+    log_bottom = window.log_viewer.mapTo(window, window.log_viewer.rect().bottomLeft()).y()
+    assert status.geometry().top() - log_bottom < 30, "an empty band under the log"
+    label = status.findChild(QLabel)
+    assert str(window.folder.path) in label.toolTip()
+
+
+def test_run_history_names_its_columns_in_words(qtbot, make_window):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    model, view = window.history.model, window.history.view
+    shown = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount()) if not view.isColumnHidden(c)]
+    assert "Re-saved, same" in shown and "Undoes run" in shown
+    assert all(title[0].isupper() and "_" not in title for title in shown)
+    touched = model.columns.index("touched")
+    assert "saved again" in model.headerData(touched, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
