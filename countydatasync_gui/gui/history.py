@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
@@ -48,7 +49,10 @@ class HistoryModel(SqliteTableModel):
 
 
 class RunHistory(QWidget):
-    """The history tab: a hint line and the runs table."""
+    """The history tab: a hint line and the runs table; double-clicking a run asks for its changes."""
+
+    #: the run whose changes the clerk wants to see (a double-click on its row)
+    run_opened = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +68,8 @@ class RunHistory(QWidget):
         self.view.verticalHeader().hide()
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.doubleClicked.connect(lambda index: self.run_opened.emit(self.model.run_id(index.row())))
+        self.view.setToolTip("Double-click a run to see the changes it made")
         layout = QVBoxLayout(self)
         layout.addWidget(self.hint)
         layout.addWidget(self.view)
@@ -85,7 +91,7 @@ class RunHistory(QWidget):
         else:
             self.hint.setText(
                 f"{plural(self.model.total, 'run')}, newest first. The green row is the last successful sync; "
-                "red rows failed (the Error column says why).")
+                "red rows failed (the Error column says why). Double-click a run to see its changes.")
 
     def close_files(self) -> None:
         self.model.close()

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         for pane in (self.browser, self.review):
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
+        self.history.run_opened.connect(self.show_run_changes)
         self.source_choice.changed.connect(self._source_changed)
         self.source_choice.saved.connect(self._settings_saved)
 
@@ -128,6 +129,12 @@ class MainWindow(QMainWindow):
         if self.runner.busy or self.change_set is not None:
             raise RuntimeError("finish the current sync first")
         self.source_choice.set_source(source_url, table)
+
+    @Slot(int)
+    def show_run_changes(self, run_id: int) -> None:
+        """The change journal of one run, in the table browser (a double-click in Run history)."""
+        self.tabs.setCurrentWidget(self.browser)
+        self.browser.show_run(run_id)
 
     @Slot()
     def open_settings(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QGroupBox, QLabel, QLineEdit
 
+from countydatasync_gui.etl.demo import edit_demo_county
 from countydatasync_gui.gui.formatting import plural
 from tests.gui.conftest import commit, sync
 
@@ -133,3 +134,47 @@ def test_run_history_names_its_columns_in_words(qtbot, make_window):
     assert all(title[0].isupper() and "_" not in title for title in shown)
     touched = model.columns.index("touched")
     assert "saved again" in model.headerData(touched, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_double_clicking_a_run_opens_its_changes_in_the_journal(qtbot, make_window, folder):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)  # run 1: every parcel new
+    edit_demo_county(folder.demo_source, changes=40, seed=5)
+    sync(qtbot, window)
+    commit(qtbot, window)  # run 2: a few changes
+    window.tabs.setCurrentWidget(window.history)
+    history = window.history
+    row = next(r for r in range(history.model.rowCount()) if history.model.run_id(r) == 2)
+    rect = history.view.visualRect(history.model.index(row, 0))
+    qtbot.mouseClick(history.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a double-click's first press
+    qtbot.mouseDClick(history.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    browser = window.browser
+    assert window.tabs.currentWidget() is browser and browser.model.table == "journal"
+    qtbot.waitUntil(lambda: browser.model.total is not None and not browser.model.loading)
+    runs = {browser.model.raw(r, browser.model.columns.index("run_id")) for r in range(browser.model.rowCount())}
+    assert runs == {2} and 0 < browser.model.total < 2_000
+    assert browser.run_bar.isVisible() and "run 2" in browser.run_label.text()
+    browser.all_runs_button.click()
+    qtbot.waitUntil(lambda: browser.model.total is not None and not browser.model.loading)
+    assert browser.model.total > 2_000 and not browser.run_bar.isVisible()
+
+
+def test_empty_tables_say_so(qtbot, make_window):
+    window = make_window()
+    browser = window.browser
+    sync(qtbot, window)
+    commit(qtbot, window)  # the demo county's first sync rejects nothing
+    window.tabs.setCurrentWidget(browser)
+    browser.select_table("rejects")
+    qtbot.waitUntil(lambda: browser.model.total == 0)
+    assert browser.empty_label.isVisible() and browser.empty_label.text() == "No rejected rows"
+    browser.select_table("working")
+    browser.filter_box.setText("no parcel is called this")
+    browser.filter_box.returnPressed.emit()
+    qtbot.waitUntil(lambda: browser.model.total == 0 and not browser.model.loading)
+    assert browser.empty_label.isVisible() and "No rows match" in browser.empty_label.text()
+    browser.filter_box.clear()
+    browser.filter_box.returnPressed.emit()
+    qtbot.waitUntil(lambda: browser.model.rowCount() > 0)
+    assert not browser.empty_label.isVisible()
