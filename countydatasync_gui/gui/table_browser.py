@@ -12,12 +12,18 @@ from PySide6.QtWidgets import (
 )
 
 from ..etl.datafolder import DataFolder
-from .formatting import plural
+from .formatting import MONEY_FIELDS, journal_field, plural
 from .stats_chart import StatsChart
 from .table_model import SqliteTableModel
 
 FILTER_DELAY_MS = 300
 MAX_COLUMN_WIDTH = 300
+CELL_PADDING = 8
+#: The widest amount each number column is made room for, whatever the rows measured ("$14,914,…" was cut).
+WIDEST_NUMBER = {
+    **dict.fromkeys(MONEY_FIELDS, "$9,999,999,999"),  # up to a county's total assessed value (statistics)
+    "acres": "9,999,999.999", "parcel_count": "9,999,999",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class BrowsableTable:
     order: str  # default order, in SQL
     about: str  # one line under the picker
     empty: str  # what the table says when it has no rows
+    first: tuple[str, ...] = ()  # columns shown first, so a narrow window still shows them
+    hidden: tuple[str, ...] = ()  # columns a clerk does not need (Export CSV still writes them)
 
 
 TABLES = (
@@ -35,7 +43,7 @@ TABLES = (
                    "Every parcel as of the last commit, one row each.", "No parcels yet"),
     BrowsableTable("Statistics by land-use code", "stats_db", "stats", "id",
                    "Totals per land-use code, recomputed after every commit. The charts group them by land use.",
-                   "No statistics yet"),
+                   "No statistics yet", first=("use_code", "parcel_count", "acres", "assessed_value"), hidden=("id",)),
     BrowsableTable("Run history", "working_db", "runs", "run_id DESC", "One row per sync, newest first.",
                    "No syncs yet"),
     BrowsableTable("Change journal", "working_db", "journal", "rowid DESC",
@@ -205,14 +213,30 @@ class TableBrowser(QWidget):
         self.view.horizontalHeader().setSortIndicatorShown(False)
         self.model.open(getattr(self._folder, chosen.database), chosen.table, default_order=chosen.order)
         self.run_bar.hide()  # a newly chosen table shows every run
+        self._arrange_columns(chosen)
         self.chart.setVisible(chosen.table == "stats")
         self._update_labels()
         self._fit_columns()
 
+    def _arrange_columns(self, chosen: BrowsableTable) -> None:
+        """The table's own column order, then its `first` columns moved to the front and its `hidden` ones hidden."""
+        header, columns = self.view.horizontalHeader(), self.model.columns
+        for logical in range(len(columns)):
+            header.moveSection(header.visualIndex(logical), logical)
+            self.view.setColumnHidden(logical, columns[logical] in chosen.hidden)
+        for place, name in enumerate(name for name in chosen.first if name in columns):
+            header.moveSection(header.visualIndex(columns.index(name)), place)
+
     def _fit_columns(self) -> None:
+        """Columns as wide as their text (up to a limit); amounts never cut, even in rows further down."""
         self.view.resizeColumnsToContents()
-        for column in range(self.model.columnCount()):
-            self.view.setColumnWidth(column, min(self.view.columnWidth(column), MAX_COLUMN_WIDTH))
+        metrics = self.view.fontMetrics()
+        for column, name in enumerate(self.model.columns):
+            width = min(self.view.columnWidth(column), MAX_COLUMN_WIDTH)
+            widest = WIDEST_NUMBER.get(journal_field(name)[1])
+            if widest is not None:  # the first rows measured may hold smaller amounts than the rest
+                width = max(width, metrics.horizontalAdvance(widest) + 2 * CELL_PADDING)
+            self.view.setColumnWidth(column, width)
 
     def _apply_filter(self) -> None:
         self._filter_timer.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QGroupBox, QLabel, QLineEdit
 
@@ -178,3 +179,45 @@ def test_empty_tables_say_so(qtbot, make_window):
     browser.filter_box.returnPressed.emit()
     qtbot.waitUntil(lambda: browser.model.rowCount() > 0)
     assert not browser.empty_label.isVisible()
+
+
+@pytest.mark.parametrize("size", [SMALL_LAPTOP, (1400, 900)])
+def test_statistics_show_their_figures_and_a_readable_chart(qtbot, make_window, size):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    window.resize(*size)
+    window.tabs.setCurrentWidget(window.browser)
+    window.browser.select_table("stats")
+    QApplication.processEvents()
+    view, model = window.browser.view, window.browser.model
+    header = view.horizontalHeader()
+    for name in ("use_code", "parcel_count", "acres", "assessed_value"):
+        column = model.columns.index(name)
+        right = header.sectionViewportPosition(column) + header.sectionSize(column)
+        assert right <= view.viewport().width(), f"{name} is off-screen at {size}"
+        widest = max(len(model.index(r, column).data()) for r in range(model.rowCount()))
+        longest = next(model.index(r, column).data() for r in range(model.rowCount())
+                       if len(model.index(r, column).data()) == widest)
+        assert view.fontMetrics().horizontalAdvance(longest) <= header.sectionSize(column), f"{longest} is cut"
+    assert view.isColumnHidden(model.columns.index("id"))  # a row number, not a figure
+    chart = window.browser.chart
+    plot = chart.view.chart().plotArea().height()
+    per_bar = plot / (2 * len(chart.groups))
+    assert chart.labels_shown == (per_bar >= chart._label_height)  # labels only where they cannot overlap
+    if size == SMALL_LAPTOP:
+        assert not chart.labels_shown
+
+
+def test_browse_cells_never_cut_money(qtbot, make_window):
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    window.resize(*SMALL_LAPTOP)
+    window.tabs.setCurrentWidget(window.browser)
+    window.browser.select_table("working")
+    model, view = window.browser.model, window.browser.view
+    _fetch_all(model)  # rows further down than the ones the columns were fitted to
+    column = model.columns.index("assessed_value")
+    widest = max((model.index(r, column).data() for r in range(model.rowCount())), key=view.fontMetrics().horizontalAdvance)
+    assert view.fontMetrics().horizontalAdvance(widest) < view.columnWidth(column), widest
