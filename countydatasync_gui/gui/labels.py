@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QWidget
 
 
 def shrinkable(label: QLabel, *, tooltip: bool = False) -> QLabel:
@@ -55,3 +55,14 @@ class ElidedLabel(QLabel):
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(self._full_text, Qt.TextElideMode.ElideMiddle, max(self.width(), 0))
         super().setText(shown)
+
+
+def narrow(box: QComboBox, characters: int) -> QComboBox:
+    """Let a drop-down with long items be `characters` wide (its open list still shows them whole).
+
+    A combo box is as wide as its longest item by default: "County file (CSV, TSV, TXT,
+    Excel, Parquet or GIS layer)" made the settings screen wider than a 1024-pixel screen.
+    """
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(characters)
+    return box

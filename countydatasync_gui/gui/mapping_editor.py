@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QWidget
 
 from ..etl import schema
 from ..etl.mapping import CONVERSIONS, ColumnSpec, parse_mapping
+from .labels import narrow
 
 #: Fields a sync cannot run without (a last-updated column is optional: changes are then found by content).
 NEEDED_FIELDS = tuple(f for f in schema.REQUIRED_FIELDS if f != schema.LAST_UPDATED)
@@ -67,6 +68,7 @@ class MappingEditor(QWidget):
             else:
                 for name, (words, _) in CONVERSIONS.items():
                     convert_box.addItem(words, name)
+            narrow(convert_box, 14)
             label.setBuddy(column_box)
             grid.addWidget(label, row, 0)
             grid.addWidget(column_box, row, 1)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from ..etl.errors import SourceFormError
 from ..etl.file_kinds import FILE_DIALOG_FILTER, file_path
 from ..etl.passwords import ENV_VAR, keyring_available, strip_password
+from .labels import narrow
 
 FILE, SQLITE, POSTGRES, SQLSERVER, OTHER = "file", "sqlite", "postgresql", "mssql", "other"
 #: Kinds whose source is a file picked with Browse… (no server, no password).
@@ -52,6 +53,7 @@ class SourceForm(QWidget):
         self.kind_box.setObjectName("sourceKind")
         for kind, words in KINDS:
             self.kind_box.addItem(words, kind)
+        narrow(self.kind_box, 24)
         self.file_edit = QLineEdit()
         self.file_edit.setObjectName("sourceFile")
         self.file_edit.setPlaceholderText("the county's .sqlite file")

@@ -12,6 +12,7 @@ from datetime import timedelta
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox, QWidget
 
 from ..etl.settings import SourceSettings
+from .labels import narrow
 
 #: Common US time zones first; any IANA name may be typed.
 TIME_ZONES = (
@@ -42,6 +43,7 @@ class TableForm(QGroupBox):
         self.zone_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for name, words in TIME_ZONES:
             self.zone_box.addItem(f"{name} ({words})", name)
+        narrow(self.zone_box, 20)
         self.zone_box.setToolTip("The time zone of last-updated times stored without one (most county databases).")
         self.lookback_spin = QSpinBox()
         self.lookback_spin.setObjectName("sourceLookback")

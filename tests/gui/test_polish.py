@@ -221,3 +221,71 @@ def test_browse_cells_never_cut_money(qtbot, make_window):
     column = model.columns.index("assessed_value")
     widest = max((model.index(r, column).data() for r in range(model.rowCount())), key=view.fontMetrics().horizontalAdvance)
     assert view.fontMetrics().horizontalAdvance(widest) < view.columnWidth(column), widest
+
+
+# ---------------------------------------------------------------------------
+# The settings screen (13.7)
+# ---------------------------------------------------------------------------
+def _open_settings(qtbot, window):
+    window.sync_panel.change_source_button.click()
+    dialog = window.settings_dialog
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_details_of_a_long_report_never_squash_the_form_at_1024x700(qtbot, make_window):
+    window = make_window()
+    dialog = _open_settings(qtbot, window)
+    dialog.resize(*SMALL_LAPTOP)
+    inputs = [dialog.source_form.file_edit, dialog.table_form.table_box, *dialog.mapping_editor.column_boxes.values(),
+              *dialog.mapping_editor.convert_boxes.values()]
+    heights = [w.height() for w in inputs]
+    problems = "<br>".join(f"• The table has no column 'COLUMN_{n}'." for n in range(14))
+    dialog.result.show_message("warning", f"Connected, but the column mapping needs attention.<br>{problems}",
+                               "Traceback (most recent call last):\n" * 60)
+    dialog.result.details_button.click()
+    QApplication.processEvents()
+    assert dialog.result.details.isVisible()
+    assert [w.height() for w in inputs] == heights  # the form keeps its size: the screen scrolls instead
+    assert all(w.height() >= w.minimumSizeHint().height() for w in inputs)
+    assert dialog.width() <= SMALL_LAPTOP[0] and dialog.minimumSizeHint().width() <= SMALL_LAPTOP[0]
+    assert dialog.content.minimumSizeHint().width() <= SMALL_LAPTOP[0] - 40  # no sideways scrolling either
+    dialog.reject()
+
+
+def test_switching_the_kind_of_source_clears_the_old_message(qtbot, make_window, tmp_path):
+    from countydatasync_gui.gui.source_form import FILE, POSTGRES
+
+    window = make_window()
+    dialog = _open_settings(qtbot, window)
+    dialog.source_form.set_kind(FILE)
+    dialog.source_form.file_edit.setText(str(tmp_path / "gone.csv"))
+    dialog.table_form.table_box.setEditText("gone.csv")
+    dialog.save()
+    assert dialog.result.isVisible() and "was not found" in dialog.result.text
+    dialog.source_form.set_kind(POSTGRES)
+    assert not dialog.result.isVisible()
+    dialog.reject()
+
+
+def test_esc_asks_before_losing_what_was_typed(qtbot, make_window):
+    window = make_window()
+    dialog = _open_settings(qtbot, window)
+    questions: list[str] = []
+    dialog.ask = lambda _title, question: questions.append(question) or False
+    box = dialog.table_form.table_box  # an editable drop-down, its list empty before a test
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Escape)  # nothing typed yet: Esc closes, as everywhere
+    assert not dialog.isVisible() and not questions
+    dialog = _open_settings(qtbot, window)
+    dialog.ask = lambda _title, question: questions.append(question) or False
+    box = dialog.table_form.table_box
+    box.setFocus()
+    box.lineEdit().clear()
+    qtbot.keyClicks(box.lineEdit(), "parcels_2026")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Escape)
+    assert dialog.isVisible() and box.currentText() == "parcels_2026"  # the clerk said no: nothing lost
+    assert questions and "What you typed here is lost" in questions[0]
+    dialog.ask = lambda *_: True
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
