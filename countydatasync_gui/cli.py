@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--show", action="store_true", help="show the registered nightly sync")
     when.add_argument("--remove", action="store_true", help="remove the nightly sync")
 
-    status = commands.add_parser("status", help="when the last sync succeeded, the watermark and recent runs")
+    status = commands.add_parser("status", help="when the last sync succeeded, how far the county's edits are loaded, and recent runs")
     _add_data_dir(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
 

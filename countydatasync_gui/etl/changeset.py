@@ -289,17 +289,38 @@ class ChangeStore:
         table, where, params = self._filter(kind, search)
         return self._scalar(f"SELECT count(*) FROM {table} {where}", params)
 
-    def rows(self, kind: str | None = None, search: str | None = None, offset: int = 0, limit: int = 200) -> pd.DataFrame:
-        """One page of the change set, ordered by parcel id.
+    def rows(self, kind: str | None = None, search: str | None = None, offset: int = 0, limit: int = 200,
+             order_by: str | None = None, descending: bool = False) -> pd.DataFrame:
+        """One page of the change set, ordered by parcel id, or by `order_by` (a field, "kind", "flags" or "reason").
 
         For `rejected`: the source's values as text plus `reason`. Otherwise: the
         new values, `old_<field>` values, `kind`, `changed` (comma-separated field
         names) and `flags` (reasons for a second look, or None).
         """
         table, where, params = self._filter(kind, search)
+        order = self._order(table, order_by, descending)
         return pd.read_sql_query(
-            f"SELECT * FROM {table} {where} ORDER BY id LIMIT ? OFFSET ?", self.db, params=[*params, limit, offset]
+            f"SELECT * FROM {table} {where} ORDER BY {order} LIMIT ? OFFSET ?", self.db, params=[*params, limit, offset]
         )
+
+    @staticmethod
+    def _order(table: str, order_by: str | None, descending: bool) -> str:
+        """The ORDER BY of a page: the sort the clerk chose, then a unique tie-breaker so pages never overlap."""
+        direction = "DESC" if descending else "ASC"
+        tie = ", rowid" if table == "rejected" else ""  # rejected ids may repeat or be missing
+        if order_by in (None, schema.ID):
+            return f"id {direction}{tie}"
+        allowed = {*schema.FIELDS, "reason"} if table == "rejected" else {*schema.FIELDS, "kind", "flags"}
+        if order_by not in allowed:  # names come from the screen, never typed: refuse anything else
+            raise ValueError(f"cannot sort the {table} rows by {order_by!r}")
+        if table == "rejected":
+            # The county's raw text: numbers sort as numbers (text that is not a number as 0).
+            key = f"CAST({order_by} AS REAL)" if order_by in schema.NUMERIC_FIELDS else order_by
+        elif order_by in schema.FIELDS:
+            key = f"COALESCE({order_by}, old_{order_by})"  # a deleted parcel only has its old values
+        else:
+            key = order_by
+        return f"{key} IS NULL, {key} {direction}, id{tie}"  # blanks last, whichever the direction
 
     def _filter(self, kind: str | None, search: str | None) -> tuple[str, str, list[object]]:
         if kind is not None and kind not in KINDS:

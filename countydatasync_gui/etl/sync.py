@@ -85,9 +85,10 @@ class ChangeSet:
         """Rows of one class (new, changed, deleted, rejected, flagged; None: all but rejected), optionally searched."""
         return self._open_store().count(kind, search)
 
-    def rows(self, kind: str | None = None, search: str | None = None, offset: int = 0, limit: int = 200) -> pd.DataFrame:
-        """One page of rows of a class, ordered by parcel id (see `ChangeStore.rows`)."""
-        return self._open_store().rows(kind, search, offset, limit)
+    def rows(self, kind: str | None = None, search: str | None = None, offset: int = 0, limit: int = 200,
+             order_by: str | None = None, descending: bool = False) -> pd.DataFrame:
+        """One page of rows of a class, ordered by parcel id or by `order_by` (see `ChangeStore.rows`)."""
+        return self._open_store().rows(kind, search, offset, limit, order_by, descending)
 
     def _open_store(self) -> ChangeStore:
         if self.closed:
@@ -176,8 +177,10 @@ def plan_sync(
         if by_content:
             log.info("The source has no last-updated column: reading every row and comparing content hashes")
         else:
-            log.info("Watermark before: %s; reading rows changed since %s", state.watermark or "none (first sync)",
-                     to_utc_text(since) if since else "the beginning")
+            # Clerk words: "county edits up to" is the watermark, the re-read margin the look-back.
+            log.info("County edits loaded so far: %s; reading the rows changed since %s",
+                     f"up to {state.watermark}" if state.watermark else "none (first sync)",
+                     f"{to_utc_text(since)} (re-read margin included)" if since else "the beginning")
 
         # -- Extract and validate, chunk by chunk: memory stays at one chunk.
         progress.step(Step.COUNT)
@@ -201,7 +204,11 @@ def plan_sync(
             read += len(raw)
             considered += chunk.rows
             progress.advance(read)
-        log.info("Read %s rows from the source (%s inside the sync window)", f"{read:,}", f"{considered:,}")
+        if since is None:
+            log.info("Rows read from the source: %s", f"{read:,}")
+        else:
+            log.info("Rows read from the source: %s, of which %s were changed since the last sync (re-read margin "
+                     "included)", f"{read:,}", f"{considered:,}")
 
         # -- Classify against the working table.
         progress.check_cancelled()
@@ -347,7 +354,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
                 source=change_set.source_identity,
             ))
             progress.check_cancelled()
-        log.info("Committed run %s: watermark %s -> %s", run_id, before.watermark or "none", change_set.watermark_after or "none")
+        log.info("Committed run %s: county edits now loaded up to %s (before: %s)", run_id,
+                 change_set.watermark_after or "none", before.watermark or "none")
     except BaseException as exc:
         change_set._close()
         _record_failure_of(change_set, exc)
@@ -491,8 +499,8 @@ def _clamped_watermark(watermark: str | None, now: str) -> str | None:
     pushed ahead (before this was guarded against) would otherwise skip every real edit."""
     if watermark is None or watermark <= now:
         return watermark
-    log.warning("The stored watermark %s is in the future (a source row dated ahead, or a wrong clock); "
-                "reading from now instead, %s, and saving that at the next commit", watermark, now)
+    log.warning("The saved 'county edits up to' time %s is in the future (a source row dated ahead, or a wrong "
+                "clock); reading from now instead, %s, and saving that at the next commit", watermark, now)
     return now
 
 

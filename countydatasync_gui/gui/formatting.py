@@ -129,6 +129,15 @@ TITLES = {
     "watermark_before": "Edits up to (before)", "watermark_after": "Edits up to", "parcel_id": "Parcel",
     "use_group": "Land-use group",
     "parcel_count": "Parcels", "acres": "Acres", "assessed_value": "Assessed value", "reason": "Why rejected",
+    "touched": "Re-saved, same", "undoes": "Undoes run", "changed": "Changed", "flags": "Why flagged",
+}
+#: What a column means, in a header's tooltip (with the technical word a DBA looks for).
+COLUMN_HINTS = {
+    "touched": "Parcels the county saved again without changing anything (not loaded again).",
+    "undoes": "For an undo: the run whose changes it took back.",
+    "watermark_before": "How far the county's edits were loaded before this run (the watermark).",
+    "watermark_after": "How far the county's edits are loaded after this run (the watermark).",
+    "rows_read": "Rows read from the county's source by this run.",
 }
 MODE_WORDS = {"first_sync": "first sync: every parcel", "incremental": "changes since the last sync",
               "full_refresh": "full refresh: every parcel"}

@@ -55,10 +55,12 @@ class HistoryModel(SqliteTableModel):
 
 
 class RunHistory(QWidget):
-    """The history tab: a hint line, the runs table and Undo this sync."""
+    """The history tab: a hint line, the runs table and Undo this sync; double-clicking a run asks for its changes."""
 
     #: the clerk asked to undo this committed run (the window confirms first)
     undo_requested = Signal(int)
+    #: the run whose changes the clerk wants to see (a double-click on its row)
+    run_opened = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +90,8 @@ class RunHistory(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.hint, 1)
         top.addWidget(self.undo_button)
+        self.view.doubleClicked.connect(lambda index: self.run_opened.emit(self.model.run_id(index.row())))
+        self.view.setToolTip("Double-click a run to see the changes it made")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.view)
@@ -113,7 +117,7 @@ class RunHistory(QWidget):
         else:
             self.hint.setText(
                 f"{plural(self.model.total, 'run')}, newest first. The green row is the last successful sync; "
-                "red rows failed (the Error column says why).")
+                "red rows failed (the Error column says why). Double-click a run to see its changes.")
 
     def select_run(self, run_id: int) -> None:
         """Select the row of run `run_id` (if it is among the rows read so far)."""

@@ -14,7 +14,7 @@ import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..etl.datafolder import DataFolder
 from ..etl.session import (
@@ -26,7 +26,7 @@ from .banner import MessageBanner
 from .confirm import MassDeleteDialog
 from .formatting import counts_words, planned_when, plural
 from .history import RunHistory
-from .labels import shrinkable
+from .labels import ElidedLabel
 from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
 from .menus import build_menus
@@ -86,8 +86,8 @@ class MainWindow(QMainWindow):
             layout.addWidget(widget)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        # A deep data-folder path must not widen the window: it wraps, and the tooltip has it whole.
-        self.statusBar().addPermanentWidget(shrinkable(QLabel(f"Data folder: {folder.path}"), tooltip=True), 1)
+        # A deep data-folder path must not widen the window: it is cut in the middle, and the tooltip has it whole.
+        self.statusBar().addPermanentWidget(ElidedLabel(f"Data folder: {folder.path}"), 1)
         self.sync_action, self.commit_action, self.settings_action, self.review_actions = build_menus(self)
         for action in (self.commit_action, *self.review_actions):
             action.setEnabled(False)  # until a review opens
@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         for pane in (self.browser, self.review):
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
+        self.history.run_opened.connect(self.show_run_changes)
         self.source_choice.changed.connect(self._source_changed)
         self.source_choice.saved.connect(self._settings_saved)
 
@@ -151,6 +152,12 @@ class MainWindow(QMainWindow):
         if self.runner.busy or self.change_set is not None:
             raise RuntimeError("finish the current sync first")
         self.source_choice.set_source(source_url, table)
+
+    @Slot(int)
+    def show_run_changes(self, run_id: int) -> None:
+        """The change journal of one run, in the table browser (a double-click in Run history)."""
+        self.tabs.setCurrentWidget(self.browser)
+        self.browser.show_run(run_id)
 
     @Slot()
     def open_settings(self) -> None:
@@ -318,8 +325,8 @@ class MainWindow(QMainWindow):
         if result.status is RunStatus.NOTHING_TO_DO:
             text = "The county's records have not changed since the last sync. Nothing needed saving."
         else:
-            text = (f"Committed: {c.new:,} new, {c.changed:,} changed and {c.deleted:,} deleted parcels"
-                    f"{f', {c.rejected:,} rows rejected (see Rejected rows)' if c.rejected else ''}. "
+            rejected = f", {plural(c.rejected, 'row')} rejected (see Rejected rows)" if c.rejected else ""
+            text = (f"Committed: {c.new:,} new, {c.changed:,} changed and {c.deleted:,} deleted parcels{rejected}. "
                     "The tables and charts show the new data.")
         self.message_banner.show_message("success", text)
         if self._close_after_run:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QWidget
 
 from ..etl import schema
 from ..etl.mapping import CONVERSIONS, ColumnSpec, parse_mapping
+from .labels import narrow
 
 #: Fields a sync cannot run without (a last-updated column is optional: changes are then found by content).
 NEEDED_FIELDS = tuple(f for f in schema.REQUIRED_FIELDS if f != schema.LAST_UPDATED)
@@ -67,6 +68,7 @@ class MappingEditor(QWidget):
             else:
                 for name, (words, _) in CONVERSIONS.items():
                     convert_box.addItem(words, name)
+            narrow(convert_box, 14)
             label.setBuddy(column_box)
             grid.addWidget(label, row, 0)
             grid.addWidget(column_box, row, 1)
@@ -84,8 +86,9 @@ class MappingEditor(QWidget):
     @staticmethod
     def _optional_hint(field: str) -> str:
         if field == schema.LAST_UPDATED:
-            return ("Optional. With a last-updated column each sync reads only recent changes; without one, every "
-                    "sync reads the whole table and finds changes by comparing each row's content.")
+            return ("Optional: the column that records when a row was last changed. With it each sync reads only "
+                    "recent changes; without one, every sync reads the whole table and finds changes by comparing "
+                    "each row's content. (For a database administrator: the incremental cursor column.)")
         return "Optional. Left empty, it is stored empty."
 
     # -- what the dialog tells the editor --------------------------------------

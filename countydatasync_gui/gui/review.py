@@ -85,6 +85,9 @@ class ReviewPanel(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.horizontalHeader().setStretchLastSection(True)
+        # A header click sorts the whole change set (in its SQL, page by page); no indicator until then.
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
         # Fit columns to the first rows only: measuring every fetched row blocks the window for ~100 ms.
         self.view.horizontalHeader().setResizeContentsPrecision(40)
 
@@ -230,7 +233,9 @@ class ReviewPanel(QWidget):
             with open(target, "w", newline="", encoding="utf-8-sig") as out:
                 writer = csv.writer(out)
                 writer.writerow(titles)
-                while not (frame := self.change_set.rows(kind, search, offset=count, limit=EXPORT_PAGE_ROWS)).empty:
+                order_by, descending = self.model.order  # in the order shown
+                while not (frame := self.change_set.rows(kind, search, offset=count, limit=EXPORT_PAGE_ROWS,
+                                                         order_by=order_by, descending=descending)).empty:
                     for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
                         row["kind"] = KIND_WORDS.get(row.get("kind") or "", "")
                         writer.writerow([csv_value(n, row.get(n.removeprefix("new_"))) for n in names])
@@ -265,6 +270,11 @@ class ReviewPanel(QWidget):
             text += ": unusual changes worth a second look. They are saved with the rest if you commit."
         self.shown_label.setText(text)
         self.shown_label.setToolTip(text)
+        header = self.view.horizontalHeader()
+        if header.sortIndicatorSection() != self.model.sort_column:  # the class has no such column: sort dropped
+            header.blockSignals(True)
+            header.setSortIndicator(self.model.sort_column, header.sortIndicatorOrder())
+            header.blockSignals(False)
         self.view.resizeColumnsToContents()
         for column in range(self.model.columnCount()):
             if self.view.columnWidth(column) > MAX_COLUMN_WIDTH:

@@ -48,6 +48,9 @@ class ChangeReviewModel(PagedTableModel):
         #: the county's land-use codes, for the use-code tooltip (the window sets them with the source)
         self.codes: CodeTable | None = None
         self._columns: tuple[str, ...] = self._columns_for(None)
+        # The clerk's sort (a header click): a change-set column and its direction; None is parcel-id order.
+        # Applied in the change set's SQL, so every page continues the same order.
+        self._sort: tuple[str, bool] | None = None
 
     # -- what is shown ------------------------------------------------------
     def set_change_set(self, change_set: ChangeSet | None, kind: ReviewClass | None = None, search: str = "") -> None:
@@ -56,6 +59,8 @@ class ChangeReviewModel(PagedTableModel):
         self._change_set, self._kind, self._search = change_set, kind, search.strip()
         self._frozen = False
         self._columns = self._columns_for(kind)
+        if self._sort is not None and self._sort[0] not in self._columns:
+            self._sort = None  # e.g. sorted by "Why flagged", then Rejected (which has no such column)
         self._rows = []
         self._total = change_set.count(kind, self._search or None) if change_set is not None else 0
         self.endResetModel()
@@ -65,6 +70,24 @@ class ChangeReviewModel(PagedTableModel):
     def set_filter(self, kind: ReviewClass | None, search: str = "") -> None:
         """Change the class and the search text of the current change set."""
         self.set_change_set(self._change_set, kind, search)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by a header (column -1: back to parcel-id order); the pages are read again in that order."""
+        name = self._columns[column] if 0 <= column < len(self._columns) else None
+        wanted = (name, order == Qt.SortOrder.DescendingOrder) if name else None
+        if wanted != self._sort:
+            self._sort = wanted
+            self.set_change_set(self._change_set, self._kind, self._search)
+
+    @property
+    def sort_column(self) -> int:
+        """The view column of the current sort, -1 for parcel-id order (for the header's indicator)."""
+        return self._columns.index(self._sort[0]) if self._sort else -1
+
+    @property
+    def order(self) -> tuple[str | None, bool]:
+        """(change-set column, descending) of the rows shown, as `ChangeSet.rows` takes them."""
+        return self._sort or (None, False)
 
     def freeze(self) -> None:
         """Stop paging: the change set is being committed on the worker thread."""
@@ -102,7 +125,9 @@ class ChangeReviewModel(PagedTableModel):
         if not self.canFetchMore(parent):
             return
         assert self._change_set is not None
-        frame = self._change_set.rows(self._kind, self._search or None, offset=len(self._rows), limit=PAGE_ROWS)
+        order_by, descending = self.order
+        frame = self._change_set.rows(self._kind, self._search or None, offset=len(self._rows), limit=PAGE_ROWS,
+                                      order_by=order_by, descending=descending)
         if frame.empty:
             self._total = len(self._rows)  # the set shrank under us; stop asking
             return

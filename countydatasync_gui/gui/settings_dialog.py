@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
-    QPushButton, QVBoxLayout, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QMessageBox, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from ..etl.config import config_path, save_config
@@ -31,6 +32,7 @@ from ..etl.session import ConnectionReport, describe_url, parse_url
 from .banner import MessageBanner
 from .background import Lane
 from .connection_test import plain, report_html, run_test
+from .labels import narrow
 from .mapping_editor import MappingEditor
 from .source_form import FILE_KINDS, SourceForm
 from .table_form import TableForm
@@ -64,6 +66,7 @@ class SettingsDialog(QDialog):
         self.preset_box.addItem("None: choose each column below", None)
         for preset in list_presets():
             self.preset_box.addItem(preset.title, preset.name)
+        narrow(self.preset_box, 24)
         self.preset_notes = QLabel()
         self.preset_notes.setWordWrap(True)
         self.preset_notes.setStyleSheet("color: palette(placeholder-text);")
@@ -110,11 +113,24 @@ class SettingsDialog(QDialog):
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.busy)
         test_row.addWidget(self.status, 1)
+        # Everything but Save and Cancel scrolls: a long report with its Details open used to take
+        # its height from the form, squashing every input to a thin strip on a 700-pixel screen.
+        self.content = QWidget()
+        content = QVBoxLayout(self.content)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.addLayout(top)
+        content.addLayout(test_row)
+        content.addWidget(self.result)
+        content.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("settingsScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.content)
         layout = QVBoxLayout(self)
-        layout.addLayout(top, 1)
-        layout.addLayout(test_row)
-        layout.addWidget(self.result)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
+        self.result.details_button.toggled.connect(lambda _shown: self._grow_to_fit())
 
         # -- wiring
         self.test_button.clicked.connect(self.run_test)
@@ -124,6 +140,8 @@ class SettingsDialog(QDialog):
         self.table_box.activated.connect(self._table_chosen)
         self.source_form.kind_box.currentIndexChanged.connect(self._kind_changed)
         self._show(self.current.source)
+        self._grow_to_fit()
+        self._opened_with = self._entered()
         if problem:
             self.result.show_message("error", f"The settings file has a problem: {plain(problem)} "
                                      "Saving here writes the source settings again.")
@@ -142,6 +160,22 @@ class SettingsDialog(QDialog):
 
     def _kind_changed(self) -> None:
         self.table_form.show_schema(self.source_form.kind not in FILE_KINDS)  # files have no schemas
+        # A report or an error about the previous kind of source ("file not found") no longer applies.
+        self.result.hide()
+        self.status.setText("")
+
+    def _entered(self) -> tuple[object, ...]:
+        """Everything typed or chosen on the screen, to tell whether the clerk changed anything."""
+        return tuple((w.objectName(), w.text() if isinstance(w, QLineEdit) else w.currentText())
+                     for w in self.content.findChildren(QLineEdit) + self.content.findChildren(QComboBox))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc closes an open list, or the screen; after changes, only if the clerk says they may be lost."""
+        if (event.key() == Qt.Key.Key_Escape and self._entered() != self._opened_with
+                and not self.ask("Close the settings?", "Close without saving? What you typed here is lost.")):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _show_preset_notes(self) -> None:
         name = self.preset_box.currentData()
@@ -217,11 +251,16 @@ class SettingsDialog(QDialog):
         self.tested.emit(report)
 
     def _grow_to_fit(self) -> None:
-        """Make room for a long report instead of squeezing the mapping rows (within the screen)."""
-        wanted = self.sizeHint().height()
-        if self.height() < wanted:
-            screen = self.screen().availableGeometry().height() if self.screen() else wanted
-            self.resize(self.width(), min(wanted, screen))
+        """Make room for the form and a long report (within the screen; beyond it, the form scrolls)."""
+        self.content.adjustSize()
+        margins = self.layout().contentsMargins()
+        extra = margins.top() + margins.bottom() + self.layout().spacing() + self.buttons.sizeHint().height()
+        wanted = QSize(self.content.sizeHint().width() + margins.left() + margins.right()
+                       + self.scroll.verticalScrollBar().sizeHint().width(),
+                       self.content.sizeHint().height() + extra)
+        screen = self.screen().availableGeometry().size() if self.screen() else wanted
+        self.resize(max(self.width(), min(wanted.width(), screen.width())),
+                    max(self.height(), min(wanted.height(), screen.height())))
 
     def _message(self, report: ConnectionReport) -> str:
         """The report's sentence; after a refused login, where the password goes on this screen."""

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from ..etl.errors import SourceFormError
 from ..etl.file_kinds import FILE_DIALOG_FILTER, file_path
 from ..etl.passwords import ENV_VAR, keyring_available, strip_password
+from .labels import narrow
 
 FILE, SQLITE, POSTGRES, SQLSERVER, OTHER = "file", "sqlite", "postgresql", "mssql", "other"
 #: Kinds whose source is a file picked with Browse… (no server, no password).
@@ -52,6 +53,7 @@ class SourceForm(QWidget):
         self.kind_box.setObjectName("sourceKind")
         for kind, words in KINDS:
             self.kind_box.addItem(words, kind)
+        narrow(self.kind_box, 24)
         self.file_edit = QLineEdit()
         self.file_edit.setObjectName("sourceFile")
         self.file_edit.setPlaceholderText("the county's .sqlite file")
@@ -71,6 +73,7 @@ class SourceForm(QWidget):
         self.password_hint.setWordWrap(True)
         self.password_hint.setStyleSheet("color: palette(placeholder-text);")
         self.address_edit = self._line("sourceAddress", "e.g. mysql+pymysql://assessor@db.county.local/roll")
+        self.address_edit.setToolTip("The database address (for a database administrator: a SQLAlchemy URL).")
         self.driver_hint = QLabel()
         self.driver_hint.setWordWrap(True)
         self.driver_hint.setStyleSheet("color: palette(placeholder-text);")
@@ -225,7 +228,7 @@ class SourceForm(QWidget):
                 f"To keep it, ask IT to set the environment variable {ENV_VAR} for your account.")
         hints = {SQLSERVER: "Needs Microsoft's ODBC Driver 18 for SQL Server on this computer.",
                  OTHER: "Any database address your database administrator gives you, such as "
-                        "oracle://clerk@host/roll; the user name goes in the address (a SQLAlchemy URL)."}
+                        "oracle://clerk@host/roll; the user name goes in the address."}
         self.driver_hint.setText(hints.get(kind, ""))
         self.form.setRowVisible(self.driver_hint, kind in hints)
         self.changed.emit()

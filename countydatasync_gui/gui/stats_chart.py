@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries, QValueAxis
 from PySide6.QtCore import QMargins, Qt
-from PySide6.QtGui import QColor, QCursor, QFont, QPainter
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetrics, QPainter, QResizeEvent
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolTip, QVBoxLayout, QWidget
 
 from ..etl.session import FolderView
+from .formatting import plural
 from .table_model import GUI_BUSY_TIMEOUT_MS
 
 PARCEL_COLOUR, VALUE_COLOUR = "#4a7ab5", "#5a9e6f"
+CHART_FRAME_HEIGHT = 90  # about the title, the legend and the bottom axis
 
 
 def money(value: float) -> str:
@@ -34,6 +36,8 @@ class StatsChart(QWidget):
         super().__init__(parent)
         self._view: FolderView | None = None
         self.groups: list[tuple[str, int, float]] = []
+        self._series: QHorizontalBarSeries | None = None  # the chart's bars, once drawn
+        self._label_height = 0
         self.view = QChartView()
         self.view.setObjectName("statsChart")
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -60,12 +64,35 @@ class StatsChart(QWidget):
         value = sum(v for _, _, v in self.groups)
         if not self.groups or parcels == 0:
             self._stack.setCurrentIndex(0)
+            self._series = None
             return
         old = self.view.chart()
         self.view.setChart(self._build(parcels, value))  # the view owns the new chart and lets go of the old
         if old is not None:
             old.deleteLater()
         self._stack.setCurrentIndex(1)
+        self._fit_labels()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_labels()
+
+    @property
+    def labels_shown(self) -> bool:
+        """Whether the bars carry their percentages (not when the chart is too short for them to be read)."""
+        return self._series is not None and self._series.isLabelsVisible()
+
+    def _fit_labels(self) -> None:
+        """Show the percentages beside the bars only where a bar is as tall as their text.
+
+        On a 700-pixel screen the bars are a few pixels high and the labels of
+        neighbouring bars overlapped into a smudge; the tooltips keep the figures.
+        """
+        if self._series is None or not self.groups:
+            return
+        # The plot area is known once the chart is laid out; before that, the view less title, legend and axis.
+        plot = self.view.chart().plotArea().height() or self.view.height() - CHART_FRAME_HEIGHT
+        self._series.setLabelsVisible(plot / (2 * len(self.groups)) >= self._label_height)
 
     def _build(self, parcels: int, value: float) -> QChart:
         # Qt draws the first category at the bottom: reverse, so the largest group is on top.
@@ -86,8 +113,8 @@ class StatsChart(QWidget):
         series.append(count_set)
         series.append(value_set)
         series.setBarWidth(0.9)
-        series.setLabelsVisible(True)
         series.setLabelsFormat("@value%")
+        self._series, self._label_height = series, QFontMetrics(small).height()
         series.setLabelsPosition(QHorizontalBarSeries.LabelsPosition.LabelsOutsideEnd)
         series.hovered.connect(lambda status, i, bars: self._tooltip(status, i, bars is count_set, groups))
 
@@ -121,4 +148,4 @@ class StatsChart(QWidget):
             QToolTip.hideText()
             return
         group, n, v = groups[index]
-        QToolTip.showText(QCursor.pos(), f"{group}: {n:,} parcels, {money(v)} assessed value")
+        QToolTip.showText(QCursor.pos(), f"{group}: {plural(n, 'parcel')}, {money(v)} assessed value")

@@ -5,18 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QTableView,
     QVBoxLayout, QWidget,
 )
 
 from ..etl.session import Changes, FolderView
+from .formatting import MONEY_FIELDS, journal_field, plural
 from .stats_chart import StatsChart
 from .table_model import SqliteTableModel
 
 FILTER_DELAY_MS = 300
 MAX_COLUMN_WIDTH = 300
+CELL_PADDING = 8
+#: The widest amount each number column is made room for, whatever the rows measured ("$14,914,…" was cut).
+WIDEST_NUMBER = {
+    **dict.fromkeys(MONEY_FIELDS, "$9,999,999,999"),  # up to a county's total assessed value (statistics)
+    "acres": "9,999,999.999", "parcel_count": "9,999,999",
+}
 
 
 @dataclass(frozen=True)
@@ -26,19 +33,24 @@ class BrowsableTable:
     table: str
     order: str  # default order, in SQL
     about: str  # one line under the picker
+    empty: str  # what the table says when it has no rows
+    first: tuple[str, ...] = ()  # columns shown first, so a narrow window still shows them
+    hidden: tuple[str, ...] = ()  # columns a clerk does not need (Export CSV still writes them)
 
 
 TABLES = (
     BrowsableTable("Parcels (working table)", "working_db", "working", "id",
-                   "Every parcel as of the last commit, one row each."),
+                   "Every parcel as of the last commit, one row each.", "No parcels yet"),
     BrowsableTable("Statistics by land-use code", "stats_db", "stats", "id",
-                   "Totals per land-use code, recomputed after every commit. The charts group them by land use."),
-    BrowsableTable("Run history", "working_db", "runs", "run_id DESC", "One row per sync, newest first."),
+                   "Totals per land-use code, recomputed after every commit. The charts group them by land use.",
+                   "No statistics yet", first=("use_code", "parcel_count", "acres", "assessed_value"), hidden=("id",)),
+    BrowsableTable("Run history", "working_db", "runs", "run_id DESC", "One row per sync, newest first.",
+                   "No syncs yet"),
     BrowsableTable("Change journal", "working_db", "journal", "rowid DESC",
-                   "Every change a commit applied, with the old and new values, newest first."),
+                   "Every change a commit applied, with the old and new values, newest first.", "No changes recorded"),
     BrowsableTable("Rejected rows", "working_db", "rejects", "rowid DESC",
                    "Source rows that were not loaded, and why (each bad row once, from the sync that first found it). "
-                   "Fix them in the county's database; the next sync picks them up."),
+                   "Fix them in the county's database; the next sync picks them up.", "No rejected rows"),
 )
 
 
@@ -83,6 +95,25 @@ class TableBrowser(QWidget):
         self.view.verticalHeader().hide()  # the row count is above; numbers beside a "No." column confuse
         self.view.horizontalHeader().setResizeContentsPrecision(40)
         self.view.horizontalHeader().setStretchLastSection(True)
+        # Said in the middle of an empty table, so a blank grid is never mistaken for a failure.
+        self.empty_label = QLabel(self.view.viewport())
+        self.empty_label.setObjectName("emptyTableLabel")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet("color: palette(placeholder-text); font-size: 11pt;")
+        self.empty_label.hide()
+        self.view.viewport().installEventFilter(self)
+        # One run's changes (opened from Run history): said above the table, with the way back.
+        self.run_label = QLabel()
+        self.run_label.setObjectName("runFilterLabel")
+        self.all_runs_button = QPushButton("Show every run")
+        self.all_runs_button.setObjectName("allRunsButton")
+        run_row = QHBoxLayout()
+        run_row.setContentsMargins(0, 0, 0, 0)
+        run_row.addWidget(self.run_label, 1)
+        run_row.addWidget(self.all_runs_button)
+        self.run_bar = QWidget()
+        self.run_bar.setLayout(run_row)
+        self.run_bar.hide()
         self.chart = StatsChart()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("browserSplitter")
@@ -100,6 +131,7 @@ class TableBrowser(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.about)
+        layout.addWidget(self.run_bar)
         layout.addWidget(self.splitter, 1)
 
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
@@ -108,6 +140,7 @@ class TableBrowser(QWidget):
         self.filter_box.returnPressed.connect(self._apply_filter)
         self.selector.currentIndexChanged.connect(self._show_selected)
         self.export_button.clicked.connect(lambda: self.export_csv())
+        self.all_runs_button.clicked.connect(lambda: self.show_run(None))
         self.model.total_changed.connect(lambda _: self._update_labels())
         self.model.loading_changed.connect(lambda _: self._update_labels())
 
@@ -139,6 +172,21 @@ class TableBrowser(QWidget):
         """Show a table by its name in the database ("working", "stats", "runs", "journal", "rejects")."""
         self.selector.setCurrentIndex([t.table for t in TABLES].index(table))
 
+    def show_run(self, run_id: int | None) -> None:
+        """Show the change journal of one run (None: of every run again)."""
+        if self.selector.currentIndex() != [t.table for t in TABLES].index("journal"):
+            self.select_table("journal")
+        self.model.set_run(run_id)
+        self.run_bar.setVisible(run_id is not None)
+        self.run_label.setText(f"Only the changes of run {run_id}." if run_id is not None else "")
+        self._update_labels()
+        self._fit_columns()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self.empty_label.setGeometry(self.view.viewport().rect())
+        return super().eventFilter(watched, event)
+
     def export_csv(self, target: Path | None = None, *, raw: bool = False) -> int | None:
         """Save what is shown as CSV (asks where if `target` is None); the row count, or None if cancelled.
 
@@ -155,7 +203,7 @@ class TableBrowser(QWidget):
         except OSError as exc:
             self.status_message.emit(f"Could not write {target}: {exc.strerror}. Choose another folder or file name.")
             return None
-        self.status_message.emit(f"Saved {rows:,} rows of {chosen.label.lower()} to {target}")
+        self.status_message.emit(f"Saved {plural(rows, 'row')} of {chosen.label.lower()} to {target}")
         return rows
 
     def close_files(self) -> None:
@@ -172,14 +220,31 @@ class TableBrowser(QWidget):
         self.filter_box.blockSignals(False)
         self.view.horizontalHeader().setSortIndicatorShown(False)
         self.model.open(getattr(self._view.folder, chosen.database), chosen.table, default_order=chosen.order)
+        self.run_bar.hide()  # a newly chosen table shows every run
+        self._arrange_columns(chosen)
         self.chart.setVisible(chosen.table == "stats")
         self._update_labels()
         self._fit_columns()
 
+    def _arrange_columns(self, chosen: BrowsableTable) -> None:
+        """The table's own column order, then its `first` columns moved to the front and its `hidden` ones hidden."""
+        header, columns = self.view.horizontalHeader(), self.model.columns
+        for logical in range(len(columns)):
+            header.moveSection(header.visualIndex(logical), logical)
+            self.view.setColumnHidden(logical, columns[logical] in chosen.hidden)
+        for place, name in enumerate(name for name in chosen.first if name in columns):
+            header.moveSection(header.visualIndex(columns.index(name)), place)
+
     def _fit_columns(self) -> None:
+        """Columns as wide as their text (up to a limit); amounts never cut, even in rows further down."""
         self.view.resizeColumnsToContents()
-        for column in range(self.model.columnCount()):
-            self.view.setColumnWidth(column, min(self.view.columnWidth(column), MAX_COLUMN_WIDTH))
+        metrics = self.view.fontMetrics()
+        for column, name in enumerate(self.model.columns):
+            width = min(self.view.columnWidth(column), MAX_COLUMN_WIDTH)
+            widest = WIDEST_NUMBER.get(journal_field(name)[1])
+            if widest is not None:  # the first rows measured may hold smaller amounts than the rest
+                width = max(width, metrics.horizontalAdvance(widest) + 2 * CELL_PADDING)
+            self.view.setColumnWidth(column, width)
 
     def _apply_filter(self) -> None:
         self._filter_timer.stop()
@@ -187,6 +252,7 @@ class TableBrowser(QWidget):
         self._update_labels()
 
     def _update_labels(self) -> None:
+        self._update_empty_label()
         about = TABLES[self.selector.currentIndex()].about
         if not self.model.available:
             self.count_label.setText("no data yet")
@@ -198,10 +264,25 @@ class TableBrowser(QWidget):
             if shown is None:
                 text = working if self.model.loading else "counting rows…"
             else:
-                text = f"{shown:,} row{'s' if shown != 1 else ''}" + (" match" if self.model_filter_active() else "")
+                text = plural(shown, "row") + ((" matches" if shown == 1 else " match") if self.model_filter_active() else "")
                 text += f", {working}" if self.model.loading else ""
             self.count_label.setText(text)
         self.export_button.setEnabled(self.model.available)
+
+    def _update_empty_label(self) -> None:
+        """"No rejected rows", "No rows match 'x'", "Run 4 changed no parcels": once the table is known to be empty."""
+        empty = self.model.rowCount() == 0 and not self.model.loading and self.model.total == 0
+        if empty:
+            chosen = TABLES[self.selector.currentIndex()]
+            if self.model_filter_active():
+                text = f"No rows match “{self.filter_box.text().strip()}”"
+            elif self.model.run is not None:
+                text = f"Run {self.model.run} changed no parcels"
+            else:
+                text = chosen.empty
+            self.empty_label.setText(text)
+            self.empty_label.setGeometry(self.view.viewport().rect())
+        self.empty_label.setVisible(empty)
 
     def model_filter_active(self) -> bool:
         return bool(self.filter_box.text().strip())

@@ -12,6 +12,7 @@ from datetime import timedelta
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox, QWidget
 
 from ..etl.settings import SourceSettings
+from .labels import narrow
 
 #: Common US time zones first; any IANA name may be typed.
 TIME_ZONES = (
@@ -42,18 +43,20 @@ class TableForm(QGroupBox):
         self.zone_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for name, words in TIME_ZONES:
             self.zone_box.addItem(f"{name} ({words})", name)
+        narrow(self.zone_box, 20)
         self.zone_box.setToolTip("The time zone of last-updated times stored without one (most county databases).")
         self.lookback_spin = QSpinBox()
         self.lookback_spin.setObjectName("sourceLookback")
         self.lookback_spin.setRange(0, 7 * 24 * 60)
         self.lookback_spin.setSuffix(" minutes")
         self.lookback_spin.setToolTip("Each sync also re-reads changes made this long before the previous one, to catch "
-                                      "edits the county saved late. Unchanged parcels are skipped, so a margin costs little.")
+                                      "edits the county saved late. Unchanged parcels are skipped, so a margin costs little. "
+                                      "(For a database administrator: the look-back before the watermark.)")
         self._form = QFormLayout(self)
         self._form.addRow("Schema:", self.schema_edit)
         self._form.addRow("Table or view:", self.table_box)
         self._form.addRow("Time zone:", self.zone_box)
-        self._form.addRow("Re-read the last:", self.lookback_spin)
+        self._form.addRow("Re-read margin:", self.lookback_spin)
 
     def show_source(self, source: SourceSettings) -> None:
         """Fill the fields from saved settings."""

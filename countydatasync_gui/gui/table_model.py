@@ -29,9 +29,9 @@ from PySide6.QtGui import QBrush
 
 from ..etl import schema
 from ..etl.session import connect_read_only
-from .background import JobProgress, Lane
 from ..etl.use_codes import CodeTable
-from .formatting import changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text
+from .background import JobProgress, Lane
+from .formatting import COLUMN_HINTS, changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text
 from .paged_model import Index, PagedTableModel
 
 PAGE_ROWS = 500
@@ -98,6 +98,7 @@ class SqliteTableModel(PagedTableModel):
         self._exhausted = True
         self._total: int | None = 0
         self._filter = ""
+        self._run: int | None = None  # only this run's rows (the journal of one run), or every row
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self.available = False  # False if the file or the table does not exist (yet)
         #: the county's land-use codes, for the use-code tooltip (the window sets them with the source)
@@ -107,8 +108,18 @@ class SqliteTableModel(PagedTableModel):
     def open(self, path: Path, table: str, default_order: str) -> None:
         """Show `table` of the SQLite file `path` in `default_order` (SQL), query state reset (no filter, no sort)."""
         self._path, self._table, self._default_order = path, table, default_order
-        self._filter, self._sort = "", None
+        self._filter, self._sort, self._run = "", None, None
         self.refresh()
+
+    def set_run(self, run_id: int | None) -> None:
+        """Keep only the rows of one run (tables with a run_id column: journal, rejects); None shows every run."""
+        self._run = run_id
+        self.refresh()
+
+    @property
+    def run(self) -> int | None:
+        """The run the rows are limited to, if any."""
+        return self._run
 
     def set_filter(self, text: str) -> None:
         """Keep only rows where any column contains `text` (case-insensitive)."""
@@ -145,7 +156,8 @@ class SqliteTableModel(PagedTableModel):
                     on_result=self._on_counted, on_error=lambda _exc: None)  # the file went away: no count
             elif recount:
                 self._total = int(self._db.execute(count_sql, params).fetchone()[0])
-            loading = self._in_background and (self._sort is not None or bool(self._filter))
+            # A run's rows are a scan too (the journal has no index: it would slow every commit).
+            loading = self._in_background and (self._sort is not None or bool(self._filter) or self._run is not None)
             if loading:
                 select_sql = self._select_sql(where)
                 self._page_lane.start(
@@ -240,11 +252,15 @@ class SqliteTableModel(PagedTableModel):
         self._columns = [r[1] for r in self._db.execute(f"PRAGMA table_info({_quote(self._table)})")]
         return bool(self._columns)
 
-    def _where(self) -> tuple[str, list[str]]:
-        if not self._filter:
-            return "", []
-        like = " OR ".join(f"{_quote(c)} LIKE ?" for c in self._columns)
-        return f" WHERE {like}", [f"%{self._filter}%"] * len(self._columns)
+    def _where(self) -> tuple[str, list[Any]]:
+        conditions, params = [], []
+        if self._run is not None and "run_id" in self._columns:
+            conditions.append("run_id = ?")
+            params.append(self._run)
+        if self._filter:
+            conditions.append("(" + " OR ".join(f"{_quote(c)} LIKE ?" for c in self._columns) + ")")
+            params += [f"%{self._filter}%"] * len(self._columns)
+        return (f" WHERE {' AND '.join(conditions)}", params) if conditions else ("", [])
 
     def _select_sql(self, where: str) -> str:
         order = self._default_order
@@ -280,6 +296,8 @@ class SqliteTableModel(PagedTableModel):
     # -- Qt model interface ---------------------------------------------------
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal and section < len(self._columns):
+            return COLUMN_HINTS.get(self._columns[section])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:

@@ -141,7 +141,7 @@ def test_the_journal_reads_old_beside_new_in_words(qtbot, change_set, folder):
     model = SqliteTableModel(in_background=False)
     model.open(folder.working_db, "journal", default_order="rowid DESC")
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert titles[:7] == ["Run", "Parcel", "Kind", "Changed", "Flags", "Old owner", "New owner"]
+    assert titles[:7] == ["Run", "Parcel", "Kind", "Changed", "Why flagged", "Old owner", "New owner"]
     assert "Old land use" in titles and "New assessed value" in titles
     value = model.columns.index("new_assessed_value")
     row = next(r for r in range(model.rowCount()) if model.raw(r, 0) == result.run_id and model.raw(r, value))
