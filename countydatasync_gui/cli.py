@@ -12,14 +12,14 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from . import __version__
 from .etl import schema
 from .etl.config import config_path, effective_settings, load_settings
 from .etl.datafolder import DataFolder
 from .etl.demo import create_demo_county, edit_demo_county
-from .etl.errors import MassDeleteRefused, SyncError
+from .etl.errors import HoldRefused, MassDeleteRefused, SyncError
 from .etl.logs import LOG_FILE, configure_logging
 from .etl.passwords import store_password
 from .etl.startup import freeze_startup_objects
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     answer.add_argument("--stage", action="store_true", help="leave the changes waiting for review in the data folder "
                         "(a nightly scheduled run); see review, commit and discard")
     sync.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    _add_hold(sync)
     sync.add_argument("-v", "--verbose", action="store_true", help="also log each changed parcel id")
 
     review = commands.add_parser("review", help="show the sync waiting for review (see sync --stage)")
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--yes", action="store_true", help="commit without asking")
     approve.add_argument("--allow-mass-delete", action="store_true", help="commit even if it deletes more than 5%% "
                          "of the parcels")
+    _add_hold(approve)
     reject = commands.add_parser("discard", help="throw the sync waiting for review away; nothing changes")
     for sub in (review, approve, reject):
         _add_data_dir(sub)
@@ -82,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--show", action="store_true", help="show the registered nightly sync")
     when.add_argument("--remove", action="store_true", help="remove the nightly sync")
 
-    status = commands.add_parser("status", help="when the last sync succeeded, how far the county's edits are loaded, and recent runs")
+    status = commands.add_parser("status", help="when the last sync succeeded, how far the county edits go, held parcels and recent runs")
     _add_data_dir(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -114,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR", help="folder for working_db.sqlite and stats_db.sqlite "
                         "(default: $COUNTYDATASYNC_DATA_DIR, else your user data folder)")
+
+
+def _add_hold(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hold", nargs="+", default=[], metavar="ID",
+                        help="hold these parcels back: commit everything else; later syncs offer them again")
+    parser.add_argument("--release", nargs="+", default=[], metavar="ID",
+                        help="commit these parcels held back earlier (they stay held otherwise)")
+
+
+def _held(args: argparse.Namespace) -> Callable[[ChangeSet], set[str]]:
+    """The parcels a command-line commit holds back: those held earlier and offered again, plus --hold, minus --release."""
+    return lambda change_set: (set(change_set.held_earlier()) | set(args.hold)) - set(args.release)
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
@@ -180,7 +194,8 @@ def _sync(args: argparse.Namespace) -> int:
             return _report(args, None, change_set, status="staged")
         return _report(args, session.commit(), change_set)
     change_set, result = session.run(full_refresh=args.full_refresh, allow_mass_delete=args.allow_mass_delete,
-                                     confirm=lambda planned: args.yes or _ask(planned), on_planned=show)
+                                     confirm=lambda planned: args.yes or _ask(planned), on_planned=show,
+                                     hold=_held(args))
     if not args.json:
         print({RunStatus.COMMITTED: "Committed.", RunStatus.NOTHING_TO_DO: "Nothing changed since the last sync.",
                RunStatus.DISCARDED: "Discarded; nothing was changed."}[result.status])
@@ -224,8 +239,9 @@ def _waiting(args: argparse.Namespace) -> int:
     if args.command == "review":
         if args.json:
             rows = json.loads(change_set.rows(args.kind, limit=args.limit).to_json(orient="records")) if args.kind else []
+            held = change_set.held_earlier()
             session.leave_waiting()
-            return _report(args, None, change_set, status="waiting", rows=rows)
+            return _report(args, None, change_set, status="waiting", rows=rows, held=held)
         print(f"Planned {_planned_words(change_set)}")
         _print_summary(change_set)
         if args.kind:
@@ -241,8 +257,8 @@ def _waiting(args: argparse.Namespace) -> int:
         print("Not committed; the sync is still waiting for review.")
         return 0
     try:
-        result = session.commit(allow_mass_delete=args.allow_mass_delete)
-    except MassDeleteRefused:
+        result = session.commit(allow_mass_delete=args.allow_mass_delete, hold=_held(args)(change_set))
+    except (MassDeleteRefused, HoldRefused):
         session.leave_waiting()  # nothing was written: it waits for a confirmed commit
         raise
     if not args.json:
@@ -257,10 +273,13 @@ def _planned_words(change_set: ChangeSet) -> str:
 def _print_summary(change_set: ChangeSet) -> None:
     counts = change_set.counts
     print(f"Source: {change_set.source_description}")
-    print(f"Mode: {change_set.mode.replace('_', ' ')}; last sync's watermark: {change_set.state_before.watermark or 'none'}")
+    print(f"Mode: {change_set.mode.replace('_', ' ')}; county edits up to: {change_set.state_before.watermark or 'none yet'}")
     for label, value in (("New", counts.new), ("Changed", counts.changed), ("Unchanged", counts.unchanged),
                          ("Deleted", counts.deleted), ("Rejected", counts.rejected), ("Flagged", counts.flagged)):
         print(f"  {label:<10}{value:>12,}")
+    earlier = change_set.held_earlier()
+    if earlier:
+        print(f"Held back earlier and offered again (they stay held unless --release): {', '.join(earlier)}")
     if counts.touched:
         print(f"  ({counts.touched:,} of the unchanged were re-saved by the county without changes)")
     _print_examples(change_set, ReviewClass.REJECTED, "reason", "Rejected (not loaded)")
@@ -287,25 +306,28 @@ def _status(args: argparse.Namespace) -> int:
     runs = view.recent_runs(limit=10)
     run_list: list[dict[str, Any]] = json.loads(runs.to_json(orient="records")) if len(runs) else []
     waiting = view.waiting()
+    held = json.loads(view.held().to_json(orient="records"))
     if args.json:
         print(json.dumps({
             "data_dir": str(folder.path), "last_success": state.last_success_at, "watermark": state.watermark,
-            "source": state.source, "runs": run_list,
+            "source": state.source, "runs": run_list, "held": held,
             "waiting": {"planned_at": waiting.planned_at, "mode": waiting.mode, "source": waiting.source,
                         "counts": waiting.counts.as_dict()} if waiting else None,
         }))
         return 0
     print(f"Data folder: {folder.path}")
     print(f"Last successful sync: {state.last_success_at or 'never'}")
-    print(f"Watermark: {state.watermark or 'none'}")
+    print(f"County edits up to: {state.watermark or 'none yet'}")
     if waiting:
         c = waiting.counts
         print(f"Waiting for review: a sync planned {waiting.planned_at[:16].replace('T', ' ')} UTC: {c.new:,} new, "
               f"{c.changed:,} changed, {c.deleted:,} deleted, {c.rejected:,} rejected (countydatasync review)")
+    if held:
+        print(f"Held back ({len(held):,}): " + ", ".join(f"{h['id']} ({h['kind']}, run {h['run']})" for h in held))
     for run in run_list:
         print(f"  run {run['run_id']:>4}  {run['started_at']}  {run['mode']:<12} {run['status']:<13} "
               f"new {run['new'] or 0:,} changed {run['changed'] or 0:,} deleted {run['deleted'] or 0:,} "
-              f"rejected {run['rejected'] or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
+              f"rejected {run['rejected'] or 0:,} held {run['held'] or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
     return 0
 
 

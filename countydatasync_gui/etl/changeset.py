@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import content_hash, schema
+from . import content_hash, reoffer, schema
+from .errors import HoldRefused
 from .progress import Progress
 from .settings import Thresholds
 from .use_codes import DEFAULT_CODE_TABLE, known_codes
@@ -76,6 +77,7 @@ class Counts:
     deleted: int = 0
     rejected: int = 0
     flagged: int = 0
+    held: int = 0  # offered, but held back by the clerk at commit (not in new, changed or deleted)
 
     @property
     def to_apply(self) -> int:
@@ -86,6 +88,10 @@ class Counts:
         """The counts by name (for JSON and run history)."""
         return asdict(self)
 
+
+#: Columns of a change row beside the values: `held_kind` (the kind of a row marked `held` at commit),
+#: `earlier` and `note` (held back by an earlier run, or put back by an undo; see `reoffer`).
+_REVIEW_COLUMNS = "held_kind TEXT, earlier TEXT, note TEXT"
 
 #: Columns the review's search looks in (the id first; changes also search the old values).
 _SEARCHED = ("id", "owner", "site_address")
@@ -108,6 +114,7 @@ class ChangeStore:
         self.path = path
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         if not create:
+            self._add_review_columns()
             return
         # A scratch file: losing it to a crash only means planning again, so skip the fsyncs.
         self.db.executescript(
@@ -131,9 +138,20 @@ class ChangeStore:
                 self.db.execute("BEGIN")
                 frame.to_sql(table, self.db, if_exists="append", index=False)
 
+    def absent(self, ids: list[str]) -> list[str]:
+        """Those of `ids` not staged yet (neither read nor rejected), in the given order."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM temp.wanted")
+        self.db.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", [(i,) for i in ids])
+        found = {row[0] for row in self.db.execute(
+            "SELECT id FROM incoming WHERE id IN (SELECT id FROM temp.wanted) "
+            "UNION SELECT id FROM rejected WHERE id IN (SELECT id FROM temp.wanted)")}
+        return [i for i in ids if i not in found]
+
     def classify(
         self, working_db: Path | None, thresholds: Thresholds, full_refresh: bool, *,
         by_content: bool = False, future_after: str | None = None, progress: Progress | None = None,
+        held: list[str] | None = None,
     ) -> Counts:
         """Compare the staged rows with the working table and store the differences; return the counts.
 
@@ -142,10 +160,14 @@ class ChangeStore:
         without further comparison, and parcels the source lacks are deleted
         (the whole source was read). A full refresh ignores the stored hashes.
         `future_after` (UTC text): new or changed rows last updated after it are
-        flagged as dated in the future. A `progress.cancel()` interrupts the SQL
+        flagged as dated in the future. `held`: ids held back earlier (see
+        `reoffer`); one the source no longer has is offered as a delete even
+        in an incremental sync. A `progress.cancel()` interrupts the SQL
         mid-statement (SQLite's progress handler), so Cancel works here too and
         not only between chunks.
         """
+        self.db.execute("CREATE TABLE IF NOT EXISTS held_ids (id TEXT PRIMARY KEY)")
+        self.db.executemany("INSERT OR IGNORE INTO held_ids VALUES (?)", [(i,) for i in held or ()])
         rules = (thresholds, full_refresh, by_content, future_after)
         if progress is None:
             try:
@@ -194,21 +216,51 @@ class ChangeStore:
             content_hash.stage_hashes_to_store(self.db, compare_stored=skip_same_hash)
         self._store_changes(source, thresholds, full_refresh or by_content, skip_same_hash, future_after)
         self._store_touches(source, by_content)
+        if source == "work.working":
+            reoffer.mark_earlier(self.db)
+        return self._counts(rows_read)
+
+    def _counts(self, rows_read: int) -> Counts:
+        """The counts of the classes as they stand (a held row counts as held only, but was read as new or changed)."""
+        held = f"'{schema.HELD}'"
         counts = self._scalars(
             f"SELECT count(*) FILTER (WHERE kind = {_NEW}), count(*) FILTER (WHERE kind = {_CHANGED}),"
-            f" count(*) FILTER (WHERE kind = {_DELETED}), count(*) FILTER (WHERE flags IS NOT NULL) FROM changes"
+            f" count(*) FILTER (WHERE kind = {_DELETED}), count(*) FILTER (WHERE flags IS NOT NULL AND kind IS NOT {held}),"
+            f" count(*) FILTER (WHERE kind = {held}),"
+            f" count(*) FILTER (WHERE coalesce(held_kind, kind) IN ({_NEW}, {_CHANGED})) FROM changes"
         )
-        incoming = self._scalar("SELECT count(*) FROM incoming")
         return Counts(
             rows_read=rows_read,
             new=counts[0],
             changed=counts[1],
-            unchanged=incoming - counts[0] - counts[1],
+            unchanged=self._scalar("SELECT count(*) FROM incoming") - counts[5],
             touched=self._scalar("SELECT count(*) FROM touched"),
             deleted=counts[2],
             rejected=self._scalar("SELECT count(*) FROM rejected"),
             flagged=counts[3],
+            held=counts[4],
         )
+
+    def hold(self, ids: Collection[str], rows_read: int) -> Counts:
+        """Hold back these parcels at commit: marked `held` (the kind they had kept in `held_kind`); return the counts.
+
+        Any earlier marks are undone first, so the list given is the whole
+        hold (a commit retried after a crash holds exactly what it says).
+        Raises `HoldRefused` naming the ids this change set does not offer.
+        """
+        self.db.execute(f"UPDATE changes SET kind = held_kind, held_kind = NULL WHERE kind = '{schema.HELD}'")
+        wanted = sorted(set(ids))
+        offered = {row[0] for row in self.db.execute(
+            f"SELECT id FROM changes WHERE id IN ({', '.join('?' for _ in wanted)})", wanted)} if wanted else set()
+        missing = [i for i in wanted if i not in offered]
+        if missing:
+            raise HoldRefused(f"This review does not offer parcel {', '.join(missing)}, so it cannot be held back. "
+                            "Check the parcel id.")
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            f"UPDATE changes SET held_kind = kind, kind = '{schema.HELD}' WHERE id = ?", [(i,) for i in wanted])
+        self.db.execute("COMMIT")
+        return self._counts(rows_read)
 
     def _reject_duplicate_ids(self) -> None:
         """An id that appears twice in one batch is ambiguous: reject every copy, keep neither."""
@@ -237,7 +289,8 @@ class ChangeStore:
             CREATE TABLE changes (
                 {schema.column_definitions()},
                 {schema.column_definitions(primary_key=False, prefix="old_")},
-                kind TEXT NOT NULL, changed TEXT, flags TEXT
+                kind TEXT NOT NULL, changed TEXT, flags TEXT,
+                {_REVIEW_COLUMNS}
             )"""
         )
         # New and changed parcels: every staged row that differs from its working row,
@@ -245,7 +298,7 @@ class ChangeStore:
         self.db.execute(
             f"""
             INSERT INTO changes
-            SELECT *, {_FLAGS} FROM (
+            SELECT *, {_FLAGS}, NULL, NULL, NULL FROM (
                 SELECT {", ".join(f"i.{f}" for f in schema.FIELDS)}, {", ".join(f"w.{f} AS old_{f}" for f in schema.FIELDS)},
                        CASE WHEN w.id IS NULL THEN {_NEW} ELSE {_CHANGED} END AS kind,
                        CASE WHEN w.id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END AS changed
@@ -267,7 +320,25 @@ class ChangeStore:
                   AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.id = w.id)
                 """
             )
+        else:
+            # A held parcel the source no longer has: read by id and not found, so deleted at the county.
+            self.db.execute(
+                f"""
+                INSERT INTO changes ({", ".join(_OLD)}, id, kind)
+                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, {_DELETED} FROM {working} w
+                WHERE w.id IN (SELECT id FROM held_ids)
+                  AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.id = w.id)
+                  AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.id = w.id)
+                """
+            )
         self.db.execute("CREATE INDEX changes_kind ON changes (kind, id)")
+
+    def _add_review_columns(self) -> None:
+        """A change set staged by an earlier build lacks the columns of holds and earlier marks: add them."""
+        found = {row[1] for row in self.db.execute("PRAGMA table_info(changes)")}
+        for definition in _REVIEW_COLUMNS.split(", "):
+            if found and definition.split()[0] not in found:
+                self.db.execute(f"ALTER TABLE changes ADD COLUMN {definition}")
 
     def _store_touches(self, working: str, by_content: bool) -> None:
         """Rows whose content equals the working row's and only `last_updated` moved (a touch).
@@ -340,6 +411,11 @@ class ChangeStore:
             params += [f"%{search}%"] * len(columns)
         where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         return ("rejected" if kind == "rejected" else "changes"), where, params
+
+    def held_earlier(self) -> pd.DataFrame:
+        """The rows offered again because an earlier run held them back, in id order (columns as `rows`)."""
+        return pd.read_sql_query(
+            f"SELECT * FROM changes WHERE earlier = '{reoffer.EARLIER_HELD}' ORDER BY id", self.db)
 
     def id_slice(self, kind: str, after: str, limit: int) -> list[str]:
         """The next `limit` parcel ids of one class after `after`, in id order (the kind index's order)."""

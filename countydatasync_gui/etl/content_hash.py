@@ -90,9 +90,10 @@ def save_hashes(conn: sa.Connection) -> None:
 
 
 def forget_hashes(conn: sa.Connection) -> None:
-    """Drop the hashes of the parcels this commit deletes."""
-    deleted = schema.ChangeKind.DELETED.sql
-    conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id IN (SELECT id FROM stage.changes WHERE kind = {deleted})")
+    """Drop the hashes of the parcels this commit deletes or holds back (a held parcel was not applied:
+    its new hash would call it unchanged at the next sync)."""
+    forgotten = f"{schema.ChangeKind.DELETED.sql}, '{schema.HELD}'"
+    conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id IN (SELECT id FROM stage.changes WHERE kind IN ({forgotten}))")
 
 
 def drop_hashes(conn: sa.Connection) -> None:

@@ -60,6 +60,10 @@ class MassDeleteRefused(SyncError):
     """A full refresh would delete too much of the working table without an explicit override."""
 
 
+class HoldRefused(SyncError):
+    """A parcel to hold back is not in the change set (nothing was written; the change set stays open)."""
+
+
 class ReviewOutdated(SyncError):
     """A change set planned earlier no longer fits the folder (something was committed since, or it is too old)."""
 

@@ -35,7 +35,7 @@ from .errors import MappingError, SourceSchemaError, SourceUnavailable
 from .file_kinds import GIS, file_kind, file_path
 from .gis_source import GisReader
 from .settings import DEFAULT_TABLE, SourceSettings
-from .source import resolve_mapping
+from .source import only_ids, resolve_mapping
 
 #: a column `read` adds to rows it could not read as the header says; `validate` rejects them with this text
 READ_PROBLEM = schema.READ_PROBLEM
@@ -97,6 +97,16 @@ class FileSource:
             if READ_PROBLEM in raw:
                 mapped[READ_PROBLEM] = raw[READ_PROBLEM]
             yield mapped
+
+    def read_ids(self, ids: list[str], chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
+        """The rows of these parcel ids (held parcels; see `reoffer`): the whole file read, filtered by id."""
+        if not ids:
+            return
+        wanted = set(ids)
+        for chunk in self.read(None, chunk_rows):
+            found = only_ids(chunk, wanted)
+            if len(found):
+                yield found
 
     # -- Inside ---------------------------------------------------------------------------------
     def _resolved(self) -> dict[str, mapping.ColumnSpec]:

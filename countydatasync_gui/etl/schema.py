@@ -78,3 +78,8 @@ class ChangeKind(StrEnum):
     def sql(self) -> str:
         """The kind as an SQL text literal, for queries that compare the stored column."""
         return f"'{self.value}'"
+
+
+#: `changes.kind` and `journal.kind` of a parcel a clerk held back: offered, not applied
+#: (not a `ChangeKind`: it changes nothing; the `held` table keeps the kind it would have had).
+HELD = "held"

@@ -20,14 +20,14 @@ store, state, ...). `lint-imports` enforces it (pyproject.toml).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import pandas as pd
 
-from . import stats
+from . import reoffer, stats
 from .changeset import KINDS, Counts, ReviewClass
 from .config import effective_settings
 from .connection_check import ConnectionReport, test_connection
@@ -37,7 +37,7 @@ from .errors import ChangeSetClosed, SyncCancelled
 from .progress import Progress
 from .settings import SourceSettings, SyncSettings
 from .source import Source, describe_url, parse_url
-from .state import RunStatus, SyncState, load_state, recent_runs, run_marks
+from .state import RunStatus, SyncState, load_state, parcel_history, recent_runs, run_marks
 from .sync import (
     MAX_REVIEW_AGE, ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
 )
@@ -118,6 +118,14 @@ class FolderView:
         """The last successful run and the failed runs, for the history's colours."""
         return run_marks(self.folder.working_db)
 
+    def held(self) -> pd.DataFrame:
+        """The parcels held back in this folder: id, kind, held_since (UTC text), run (that last held it)."""
+        return reoffer.held_parcels(self.folder.working_db)
+
+    def parcel_history(self, parcel_id: str) -> pd.DataFrame:
+        """Every run that touched a parcel, newest first (see `state.parcel_history`)."""
+        return parcel_history(self.folder.working_db, parcel_id)
+
     def land_use_groups(self, *, busy_timeout_ms: int = stats.BUSY_TIMEOUT_MS) -> list[tuple[str, int, float]]:
         """(group, parcels, assessed value) per land-use group, most parcels first, for the chart."""
         return stats.group_totals(self.folder.stats_db, busy_timeout_ms=busy_timeout_ms)
@@ -156,11 +164,15 @@ class SyncSession(FolderView):
             return NextStep.RECORD_CHECK
         return NextStep.CONFIRM_MASS_DELETE if change_set.mass_delete else NextStep.REVIEW
 
-    def commit(self, *, allow_mass_delete: bool = False, progress: Progress | None = None) -> SyncResult:
-        """Commit the planned change set (see `sync.commit`); a refused mass delete keeps it open."""
+    def commit(self, *, allow_mass_delete: bool = False, progress: Progress | None = None,
+               hold: Collection[str] = ()) -> SyncResult:
+        """Commit the planned change set except the parcel ids in `hold` (see `sync.commit`).
+
+        A refused mass delete, or a held id the change set does not offer, keeps it open.
+        """
         change_set = self._planned()
         try:
-            result = commit(change_set, allow_mass_delete=allow_mass_delete, progress=progress)
+            result = commit(change_set, allow_mass_delete=allow_mass_delete, progress=progress, hold=hold)
         except BaseException as exc:
             if change_set.closed:  # the commit failed or was cancelled, and said so in the history
                 self.phase = Phase.CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else Phase.FAILED
@@ -176,13 +188,15 @@ class SyncSession(FolderView):
 
     def run(self, *, full_refresh: bool = False, allow_mass_delete: bool = False,
             confirm: Callable[[ChangeSet], bool], on_planned: Callable[[ChangeSet], None] | None = None,
-            progress: Progress | None = None) -> tuple[ChangeSet, SyncResult]:
+            progress: Progress | None = None,
+            hold: Callable[[ChangeSet], Collection[str]] | None = None) -> tuple[ChangeSet, SyncResult]:
         """Plan and follow the rules in one call (the command line's `sync`); return the plan and its outcome.
 
         `on_planned(change_set)` sees the plan first (to print it). Nothing to
         do is recorded at once; otherwise `confirm(change_set)` decides between
         commit and discard (a terminal asks, `--yes` answers yes). A mass delete
-        without `allow_mass_delete` is refused and discarded.
+        without `allow_mass_delete` is refused and discarded. `hold(change_set)`
+        names the parcels to hold back at the commit.
         """
         change_set = self.plan(full_refresh=full_refresh, progress=progress)
         if on_planned is not None:
@@ -192,7 +206,8 @@ class SyncSession(FolderView):
         if not confirm(change_set):
             return change_set, self.discard()
         try:
-            return change_set, self.commit(allow_mass_delete=allow_mass_delete, progress=progress)
+            return change_set, self.commit(allow_mass_delete=allow_mass_delete, progress=progress,
+                                           hold=hold(change_set) if hold else ())
         except BaseException:
             if not change_set.closed:  # refused before anything was written: the run is discarded
                 self.discard()

@@ -166,6 +166,32 @@ def recent_runs(working_db: Path, limit: int = 20) -> pd.DataFrame:
         engine.dispose()
 
 
+#: A parcel's history: every journal row of it, newest first. An undo run's rows read as "undone".
+#: The journal has no parcel index (see `store.m001_tables_of_v0_1_0`), so this is one scan of it.
+_PARCEL_HISTORY = f"""
+    SELECT j.run_id AS run, coalesce(r.finished_at, r.started_at) AS "when",
+           CASE WHEN r.mode = 'undo' THEN 'undone' ELSE j.kind END AS kind, j.changed,
+           {", ".join(f"j.old_{f}, j.new_{f}" for f in schema.VALUE_FIELDS)}
+    FROM journal j JOIN runs r ON r.run_id = j.run_id
+    WHERE j.parcel_id = :parcel ORDER BY j.run_id DESC, j.rowid DESC
+"""
+
+
+def parcel_history(working_db: Path, parcel_id: str) -> pd.DataFrame:
+    """Every run that touched a parcel, newest first: run, when (UTC text), kind (new, changed, deleted,
+    held, undone), changed (field names, comma-separated) and old_<field> / new_<field> values."""
+    if not working_db.exists():
+        return pd.DataFrame()
+    engine = sqlite_engine(working_db, read_only=True)
+    try:
+        with engine.connect() as conn:
+            if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'journal'").fetchone():
+                return pd.DataFrame()
+            return pd.read_sql_query(sa.text(_PARCEL_HISTORY), conn, params={"parcel": parcel_id})
+    finally:
+        engine.dispose()
+
+
 def run_marks(working_db: Path) -> tuple[int | None, set[int]]:
     """The last successful run and the failed runs (for the history's colours); (None, set()) before any run."""
     if not working_db.exists():

@@ -112,6 +112,30 @@ def m005_runs_record_undo(conn: sa.Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN undoes INTEGER")
 
 
+def m006_held_and_undone_parcels(conn: sa.Connection) -> None:
+    """Parcels a clerk held back (`held`), parcels an undo put back (`undone`), and runs count holds (`held`).
+
+    Both tables list parcels every later sync offers again for review, marked:
+    a held parcel is read again by id from the source (the watermark moves on
+    without it) until a commit applies it or the county's record no longer
+    differs; an undone parcel until the next commit. The journal records held
+    parcels too, as rows of kind `held` (see `HELD`).
+    """
+    conn.exec_driver_sql(
+        # kind: what applying it would have done (new, changed, deleted) when it was last held;
+        # run_id: the run that last held it; held_at: UTC text, when it was first held.
+        "CREATE TABLE IF NOT EXISTS held (parcel_id TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, "
+        "run_id INTEGER NOT NULL, held_at TEXT NOT NULL)"
+    )
+    # undo_run: the undo run; undone_run: the run it took back; undone_at: UTC text.
+    conn.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS undone (parcel_id TEXT PRIMARY KEY NOT NULL, undo_run INTEGER NOT NULL, "
+        "undone_run INTEGER NOT NULL, undone_at TEXT NOT NULL)"
+    )
+    if "held" not in _columns(conn, "runs"):
+        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN held INTEGER")
+
+
 #: The working database's migrations, in order: the file's user_version is how many have run.
 WORKING_MIGRATIONS: tuple[Migration, ...] = (
     m001_tables_of_v0_1_0,
@@ -119,6 +143,7 @@ WORKING_MIGRATIONS: tuple[Migration, ...] = (
     m003_working_without_rowid,
     m004_runs_count_touches,
     m005_runs_record_undo,
+    m006_held_and_undone_parcels,
 )
 
 # ---------------------------------------------------------------------------

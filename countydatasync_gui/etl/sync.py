@@ -17,13 +17,14 @@ import os
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from collections.abc import Collection
 from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
 from filelock import FileLock
 
-from . import content_hash, schema, stats, store
+from . import content_hash, reoffer, schema, stats, store
 from .changeset import ChangeStore, Counts, read_plan
 from .datafolder import DataFolder
 from .db import connect_read_only, sqlite_engine
@@ -38,7 +39,7 @@ from .sources import AnySource, open_source
 from .state import (
     RunRecord, RunStatus, SyncState, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
 )
-from .timeutil import from_utc_text, now_utc, to_utc_text
+from .timeutil import from_utc_text, local_words, now_utc, to_utc_text
 from .validate import validate_chunk
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,8 @@ class ChangeSet:
 
     @property
     def nothing_to_do(self) -> bool:
-        """True if committing would change no parcel and record no reject."""
-        return self.counts.to_apply == 0 and self.counts.rejected == 0
+        """True if committing would change no parcel, hold none back and record no reject."""
+        return self.counts.to_apply == 0 and self.counts.rejected == 0 and self.counts.held == 0
 
     def count(self, kind: str | None = None, search: str | None = None) -> int:
         """Rows of one class (new, changed, deleted, rejected, flagged; None: all but rejected), optionally searched."""
@@ -89,6 +90,14 @@ class ChangeSet:
              order_by: str | None = None, descending: bool = False) -> pd.DataFrame:
         """One page of rows of a class, ordered by parcel id or by `order_by` (see `ChangeStore.rows`)."""
         return self._open_store().rows(kind, search, offset, limit, order_by, descending)
+
+    def held_earlier(self) -> list[str]:
+        """Parcel ids offered again because an earlier run held them back (column `earlier` = "held")."""
+        return self.held_earlier_rows()[schema.ID].tolist()
+
+    def held_earlier_rows(self) -> pd.DataFrame:
+        """The rows of `held_earlier` (columns as `rows`)."""
+        return self._open_store().held_earlier()
 
     def _open_store(self) -> ChangeStore:
         if self.closed:
@@ -188,34 +197,50 @@ def plan_sync(
         progress.step(Step.READ, expected)
         for stale in folder.pending_dir.glob("changeset-*.sqlite"):
             stale.unlink()  # left by a crash; we hold the lock, so nobody else uses it
-        staged = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite", settings.source.code_table)
+        staged = scratch = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite",
+                                       settings.source.code_table)
         zone = settings.source.zone()
         since_text = to_utc_text(since) if since else None
         read = considered = 0
         newest = watermark_before
-        for raw in source.read(since, settings.chunk_rows):
+
+        def stage_chunk(raw: pd.DataFrame, window: str | None) -> str | None:
+            """Validate and stage one chunk; return its newest valid timestamp."""
+            nonlocal read, considered
             progress.check_cancelled()
-            chunk = validate_chunk(raw, zone, since_text)
+            chunk = validate_chunk(raw, zone, window)
             if by_content:
                 chunk.valid[content_hash.HASH_COLUMN] = content_hash.row_hashes(chunk.valid)
-            staged.add(chunk.valid, chunk.rejected)
-            if chunk.max_timestamp and (newest is None or chunk.max_timestamp > newest):
-                newest = chunk.max_timestamp
+            scratch.add(chunk.valid, chunk.rejected)
             read += len(raw)
             considered += chunk.rows
             progress.advance(read)
+            return chunk.max_timestamp
+
+        for raw in source.read(since, settings.chunk_rows):
+            stamp = stage_chunk(raw, since_text)
+            if stamp and (newest is None or stamp > newest):
+                newest = stamp
         if since is None:
             log.info("Rows read from the source: %s", f"{read:,}")
         else:
             log.info("Rows read from the source: %s, of which %s were changed since the last sync (re-read margin "
                      "included)", f"{read:,}", f"{considered:,}")
+        # -- Parcels held back earlier: read again by id, whatever their timestamp (the watermark
+        # moved past them). They do not move the watermark: a row edited since the window was read
+        # must not make the next sync skip the rows edited meanwhile.
+        held = reoffer.held_ids(folder.working_db)
+        if held:
+            for raw in source.read_ids(scratch.absent(held), settings.chunk_rows):
+                stage_chunk(raw, None)
+            log.info("Read the %s parcels held back earlier again", f"{len(held):,}")
 
         # -- Classify against the working table.
         progress.check_cancelled()
         progress.step(Step.COMPARE)
         future = to_utc_text(from_utc_text(read_began) + FUTURE_MARGIN)
         counts = staged.classify(folder.working_db, settings.thresholds, full_refresh, by_content=by_content,
-                                future_after=future, progress=progress)
+                                future_after=future, progress=progress, held=held)
         change_set = ChangeSet(
             folder=folder, settings=settings, mode=mode, source_description=source.describe(),
             source_identity=source.identity, started_at=started_at, state_before=state,
@@ -250,14 +275,19 @@ def plan_sync(
 # ---------------------------------------------------------------------------
 # Commit: the one step that writes. Working table, journal, run and watermark in one transaction.
 # ---------------------------------------------------------------------------
-def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: Progress | None = None) -> SyncResult:
-    """Apply a reviewed change set to working_db.sqlite and stats_db.sqlite.
+def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: Progress | None = None,
+           hold: Collection[str] = ()) -> SyncResult:
+    """Apply a reviewed change set to working_db.sqlite and stats_db.sqlite, except the parcels in `hold`.
 
-    Everything in the working database (parcels, journal, rejects, run record,
-    watermark) is one transaction: on any error or cancellation it is rolled
-    back and the folder is exactly as before. Raises `MassDeleteRefused` (and
-    keeps the change set open) for a flagged mass delete without
-    `allow_mass_delete`.
+    Everything in the working database (parcels, journal, rejects, held list,
+    run record, watermark) is one transaction: on any error or cancellation it
+    is rolled back and the folder is exactly as before. Held parcels are
+    journaled as `held` and offered again by every later sync (see `reoffer`);
+    the result's counts are what was applied, plus `held`. Raises
+    `MassDeleteRefused` (and keeps the change set open) for a flagged mass
+    delete without `allow_mass_delete` (held deletions still count: the check
+    is on the plan), and `SyncError` (change set open) for a held id the change
+    set does not offer.
     """
     progress = progress or Progress()
     staged = change_set._open_store()
@@ -271,9 +301,12 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
         )
     if now_utc() - from_utc_text(change_set.started_at) > MAX_REVIEW_AGE:
         raise ReviewOutdated(
-            f"This review was planned on {_local_words(change_set.started_at)}, more than a week ago. "
+            f"This review was planned on {local_words(change_set.started_at)}, more than a week ago. "
             "Discard it and sync again for a fresh one."
         )
+    # Held parcels are marked in the change set (kind `held`): every step below that applies
+    # new, changed or deleted rows leaves them out by their kind, and the journal copies them as held.
+    change_set.counts = staged.hold(hold, change_set.counts.rows_read)
     folder, counts = change_set.folder, change_set.counts
     status = RunStatus.NOTHING_TO_DO if change_set.nothing_to_do else RunStatus.COMMITTED
     chunk_rows = change_set.settings.chunk_rows
@@ -288,7 +321,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             # then a sync committed from another window): its old values and counts would lie.
             if before != change_set.state_before:
                 raise ReviewOutdated(
-                    f"The parcels changed since this review was planned on {_local_words(change_set.started_at)}; "
+                    f"The parcels changed since this review was planned on {local_words(change_set.started_at)}; "
                     "sync again.", details=f"planned on {change_set.state_before}; now {before}",
                 )
             run_id = record_run(conn, change_set._run_record(status))
@@ -332,6 +365,9 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             # -- Content hashes (sources without a timestamp), in the same transaction as the parcels.
             content_hash.commit_hashes(conn, by_content=not change_set.settings.source.has_timestamp,
                                        replace_all=change_set.mode != "incremental")
+
+            # -- The lists of held and undone parcels offered again by later syncs.
+            reoffer.record_at_commit(conn, run_id, to_utc_text(now_utc()))
 
             # -- The journal of every applied change, and the rejected rows.
             # Copied in rowid slices so a Cancel is still seen between slices.
@@ -484,11 +520,6 @@ def open_waiting(folder: DataFolder, settings: SyncSettings) -> ChangeSet:
 def leave_waiting(change_set: ChangeSet) -> None:
     """Put a reopened waiting change set back, unchanged, and let go of the folder's lock (after a look)."""
     change_set._close(keep_file=True)
-
-
-def _local_words(utc_text: str) -> str:
-    """A UTC timestamp in this computer's time zone, as a clerk reads it ("2026-12-03 02:00")."""
-    return from_utc_text(utc_text).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------------------

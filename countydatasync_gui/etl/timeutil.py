@@ -22,3 +22,10 @@ def to_utc_text(moment: datetime) -> str:
 def from_utc_text(text: str) -> datetime:
     """Parse text written by `to_utc_text` back into an aware datetime."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def local_words(utc_text: str | None) -> str:
+    """UTC text in this computer's time zone, as a clerk reads it ("2026-12-03 02:00"); "-" for none."""
+    if not utc_text:
+        return "-"
+    return from_utc_text(utc_text).astimezone().strftime("%Y-%m-%d %H:%M")

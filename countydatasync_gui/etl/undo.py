@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import content_hash, schema, stats, store
+from . import content_hash, reoffer, schema, stats, store
 from .changeset import Counts
 from .datafolder import DataFolder
 from .db import sqlite_engine
@@ -36,13 +36,14 @@ UNDO_MODE = "undo"
 _NEW, _CHANGED, _DELETED = (kind.sql for kind in ChangeKind)
 _FIELDS = ", ".join(schema.FIELDS)
 _OLD_VALUES = ", ".join(f"old_{f}" for f in schema.VALUE_FIELDS)
+_APPLIED = f"{_NEW}, {_CHANGED}, {_DELETED}"  # journal kinds that changed a parcel (not `held`)
 # The undo's own journal: each change of the undone run, reversed (new <-> deleted, old <-> new values).
 _REVERSED_JOURNAL = f"""
     INSERT INTO journal
     SELECT :undo_run, parcel_id,
            CASE kind WHEN {_NEW} THEN {_DELETED} WHEN {_DELETED} THEN {_NEW} ELSE kind END, changed, NULL,
            {", ".join(f"new_{f}, old_{f}" for f in schema.VALUE_FIELDS)}
-    FROM journal WHERE run_id = :run ORDER BY rowid
+    FROM journal WHERE run_id = :run AND kind IN ({_APPLIED}) ORDER BY rowid
 """
 
 
@@ -139,8 +140,9 @@ def _later_runs_touching(conn: sa.Connection, run_id: int) -> list[int]:
         return []
     marks = ", ".join("?" for _ in candidates)
     touching = {r[0] for r in conn.exec_driver_sql(
-        f"SELECT DISTINCT run_id FROM journal WHERE run_id IN ({marks}) "
-        "AND parcel_id IN (SELECT parcel_id FROM journal WHERE run_id = ?)", (*candidates, run_id),
+        f"SELECT DISTINCT run_id FROM journal WHERE run_id IN ({marks}) AND kind IN ({_APPLIED}) "
+        f"AND parcel_id IN (SELECT parcel_id FROM journal WHERE run_id = ? AND kind IN ({_APPLIED}))",
+        (*candidates, run_id),
     )}
     return [r for r in candidates if r in touching]
 
@@ -173,4 +175,7 @@ def _undo_one(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:
             f"DELETE FROM {content_hash.HASH_TABLE} WHERE id IN (SELECT parcel_id FROM journal WHERE run_id = :run)"
         ), params)
     conn.execute(sa.text(_REVERSED_JOURNAL), params)
+    # The next review marks these parcels as undone (undoing an undo applies the run again: no mark).
+    undid_an_undo = conn.exec_driver_sql("SELECT mode FROM runs WHERE run_id = ?", (run_id,)).scalar() == UNDO_MODE
+    reoffer.record_undo(conn, run_id, undo_id, reapplied=undid_an_undo, now=now)
     return undo_id, counts

@@ -54,13 +54,13 @@ def validate_chunk(raw: pd.DataFrame, zone: ZoneInfo, since: str | None = None) 
     clean = pd.DataFrame(index=raw.index)
 
     # -- Parcel id: text, trimmed; a missing id cannot be matched to anything.
-    ids = _text(raw[schema.ID])
+    ids = as_text(raw[schema.ID])
     reasons = _add_reason(reasons, ids.isna(), "missing parcel id")
     clean[schema.ID] = ids
 
     # -- Text fields: trimmed, blanks become NULL (a blank owner is flagged later, not rejected).
     for name in schema.TEXT_FIELDS:
-        clean[name] = _text(raw[name])
+        clean[name] = as_text(raw[name])
 
     # -- Numbers: must parse and must not be negative; NULL is allowed (roads and water often have no value).
     for name in schema.NUMERIC_FIELDS:
@@ -126,7 +126,7 @@ def _to_utc(moments: pd.Series, zone: ZoneInfo) -> pd.Series:
     return moments.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
 
 
-def _text(values: pd.Series) -> pd.Series:
+def as_text(values: pd.Series) -> pd.Series:
     """Values as trimmed text; NULL and blanks become None. Whole floats lose their '.0' (ids read as numbers)."""
     if pd.api.types.is_float_dtype(values.dtype):
         whole = values.notna() & (values % 1 == 0)

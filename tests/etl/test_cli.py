@@ -37,7 +37,7 @@ def test_sync_yes_json_commits_and_reports(tmp_path: Path, county: SourceTable) 
     report = json.loads(done.stdout)
     assert report["status"] == "committed" and report["run_id"] == 1
     assert report["counts"] == {"rows_read": 20, "new": 20, "changed": 0, "unchanged": 0, "touched": 0, "deleted": 0,
-                                "rejected": 0, "flagged": 0}
+                                "rejected": 0, "flagged": 0, "held": 0}
     assert (report["watermark_before"], report["watermark_after"]) == (None, "2024-01-20T09:00:00.000000Z")
     assert "Loaded 20 new and changed parcels into working" in done.stderr  # the log goes to stderr, the JSON alone to stdout
 
@@ -92,7 +92,7 @@ def test_incremental_counts_are_exact(tmp_path: Path, county: SourceTable) -> No
 
     # Read: the five edited rows and, inside the 1-hour look-back, the watermark's own row 01-0019.
     assert report["counts"] == {"rows_read": 6, "new": 1, "changed": 2, "unchanged": 2, "touched": 1, "deleted": 0,
-                                "rejected": 1, "flagged": 0}
+                                "rejected": 1, "flagged": 0, "held": 0}
 
 
 def test_without_a_terminal_it_needs_yes_or_dry_run(tmp_path: Path, county: SourceTable) -> None:
