@@ -381,7 +381,7 @@ class ChangeStore:
         tie = ", rowid" if table == "rejected" else ""  # rejected ids may repeat or be missing
         if order_by in (None, schema.ID):
             return f"id {direction}{tie}"
-        allowed = {*schema.FIELDS, "reason"} if table == "rejected" else {*schema.FIELDS, "kind", "flags"}
+        allowed = {*schema.FIELDS, "reason"} if table == "rejected" else {*schema.FIELDS, "kind", "flags", "note"}
         if order_by not in allowed:  # names come from the screen, never typed: refuse anything else
             raise ValueError(f"cannot sort the {table} rows by {order_by!r}")
         if table == "rejected":

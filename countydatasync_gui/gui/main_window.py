@@ -274,7 +274,7 @@ class MainWindow(QMainWindow):
             return
         self.review.freeze()  # the background lane now owns the change set
         self._set_mode(RUNNING, "Saving the changes…")
-        self.runner.commit()
+        self.runner.commit(hold=self.review.held_ids())
 
     def confirm_mass_delete(self, change_set: ChangeSet) -> bool:
         return MassDeleteDialog(change_set, self).exec() == QDialog.DialogCode.Accepted
@@ -326,7 +326,8 @@ class MainWindow(QMainWindow):
             text = "The county's records have not changed since the last sync. Nothing needed saving."
         else:
             rejected = f", {plural(c.rejected, 'row')} rejected (see Rejected rows)" if c.rejected else ""
-            text = (f"Committed: {c.new:,} new, {c.changed:,} changed and {c.deleted:,} deleted parcels{rejected}. "
+            held = f", {plural(c.held, 'parcel')} held back (offered again at the next sync)" if c.held else ""
+            text = (f"Committed: {c.new:,} new, {c.changed:,} changed and {c.deleted:,} deleted parcels{rejected}{held}. "
                     "The tables and charts show the new data.")
         self.message_banner.show_message("success", text)
         if self._close_after_run:

@@ -1,5 +1,5 @@
 """The main window's menus: File (sync, settings, export, save the log, quit), Review (commit, discard,
-classes, search) and Help (About). Every action has a shortcut, shown beside it in the menu."""
+hold back, classes, search) and Help (About). Every action has a shortcut, shown beside it in the menu."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class ModeActions(NamedTuple):
     sync: QAction
     commit: QAction
     settings: QAction
-    review: tuple[QAction, ...]  # discard, next/previous class, search: only while a review is open
+    review: tuple[QAction, ...]  # discard, hold back, next/previous class, search: only while a review is open
 
 
 def build_menus(window: MainWindow) -> ModeActions:
@@ -49,6 +49,8 @@ def build_menus(window: MainWindow) -> ModeActions:
     review = window.review
     commit = _action(review_menu, "&Commit the reviewed changes", QKeySequence("Ctrl+Return"), review.commit_button.click)
     discard = _action(review_menu, "&Discard the reviewed changes", QKeySequence("Ctrl+D"), review.discard_button.click)
+    # Space does the same inside the table; Ctrl+H works wherever the focus is.
+    hold = _action(review_menu, "&Hold back or release the selected parcels", QKeySequence("Ctrl+H"), review.toggle_hold)
     review_menu.addSeparator()
     # Alt+arrows: Ctrl+Tab and Ctrl+Page Down already switch the window's tabs.
     steps = (_action(review_menu, "&Next class of changes", QKeySequence("Alt+Right"), lambda: _step(window, 1)),
@@ -60,7 +62,7 @@ def build_menus(window: MainWindow) -> ModeActions:
     _action(help_menu, "Open the &log file", None, lambda: _open(window, window.folder.log_dir / LOG_FILE))
     help_menu.addSeparator()
     _action(help_menu, f"&About CountyDataSync {__version__}", None, lambda: _about(window))
-    return ModeActions(sync, commit, settings, (discard, *steps, search))
+    return ModeActions(sync, commit, settings, (discard, hold, *steps, search))
 
 
 def _action(menu: QMenu, text: str, shortcut: QKeySequence | None, slot: Callable[[], object]) -> QAction:

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget,
     QTableView, QVBoxLayout, QWidget,
@@ -32,7 +33,7 @@ PLACEHOLDER = (
 
 
 class ReviewPanel(QWidget):
-    """Counts per class as filter buttons, a paged table of the parcels, search, Commit and Discard."""
+    """Counts per class as filter buttons, a paged table of the parcels, search, Hold back, Commit and Discard."""
 
     commit_requested = Signal()
     discard_requested = Signal()
@@ -94,6 +95,17 @@ class ReviewPanel(QWidget):
         self.commit_button = QPushButton("Commit")
         self.commit_button.setObjectName("commitButton")
         self.commit_button.setToolTip("Save these changes to the working and statistics databases (Ctrl+Return)")
+        self.hold_button = QPushButton("Hold back")
+        self.hold_button.setObjectName("holdButton")
+        self.hold_button.setToolTip("Leave the selected parcels out of this commit; the next sync offers them again "
+                                    "(Space in the table, Ctrl+H). Press again to release them.")
+        # Space on the table and the table's context menu do what the button does.
+        self.hold_action = QAction("Hold back / release the selected parcels", self.view)
+        self.hold_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        self.hold_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.hold_action.triggered.connect(self.toggle_hold)
+        self.view.addAction(self.hold_action)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.discard_button = QPushButton("Discard")
         self.discard_button.setObjectName("discardButton")
         self.discard_button.setToolTip("Throw these changes away; the databases stay exactly as they are")
@@ -102,6 +114,7 @@ class ReviewPanel(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(self.shown_label, 3)
         actions.addWidget(note, 2)
+        actions.addWidget(self.hold_button)
         actions.addWidget(self.discard_button)
         actions.addWidget(self.commit_button)
 
@@ -125,11 +138,14 @@ class ReviewPanel(QWidget):
         self.search.textChanged.connect(self._search_timer.start)
         self.search.returnPressed.connect(self._apply_filter)
         self.filter_group.idClicked.connect(lambda _: self._apply_filter())
+        self.hold_button.clicked.connect(self.toggle_hold)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_hold_button())
         self.commit_button.clicked.connect(self.commit_requested)
         self.discard_button.clicked.connect(self.discard_requested)
         self.set_buttons_enabled(False)
         # Tab follows the screen: class buttons, search, the table, Discard, Commit.
-        chain = [*self.filter_buttons.values(), self.search, self.view, self.discard_button, self.commit_button]
+        chain = [*self.filter_buttons.values(), self.search, self.view, self.hold_button, self.discard_button,
+                 self.commit_button]
         for before, after in zip(chain, chain[1:], strict=False):  # each widget with the next
             QWidget.setTabOrder(before, after)
 
@@ -167,6 +183,24 @@ class ReviewPanel(QWidget):
         self.stack.setCurrentIndex(1)
         self.set_buttons_enabled(True)
 
+    def held_ids(self) -> list[str]:
+        """The parcels the clerk holds back at this commit, in id order."""
+        return sorted(self.model.held)
+
+    def toggle_hold(self) -> None:
+        """Hold back the selected parcels, or release them if they all are held already (Space, Ctrl+H)."""
+        rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
+        if not rows or self.change_set is None or self.model.kind == ReviewClass.REJECTED:
+            return
+        hold = not all(self.model.is_held(row) for row in rows)
+        self.model.set_held(rows, hold)
+        self._update_hold_button()
+        self._after_filter()
+        held = len(self.model.held)
+        self.status_message.emit(
+            f"{plural(len(rows), 'parcel')} {'held back' if hold else 'released'}; "
+            f"{plural(held, 'parcel')} held back in all." if held else "Nothing is held back now.")
+
     def clear(self) -> None:
         """Back to the placeholder (after a commit, a discard or a failure)."""
         self.change_set = None
@@ -186,6 +220,17 @@ class ReviewPanel(QWidget):
         self.commit_button.setEnabled(enabled)
         self.discard_button.setEnabled(enabled)
         self.search.setEnabled(enabled)
+        self._update_hold_button(enabled)
+
+    def _update_hold_button(self, enabled: bool | None = None) -> None:
+        """Hold back is for selected changes (never rejected rows); it reads Release when they all are held."""
+        if enabled is None:
+            enabled = self.commit_button.isEnabled()
+        rows = [index.row() for index in self.view.selectionModel().selectedRows()]
+        usable = enabled and bool(rows) and self.model.kind != ReviewClass.REJECTED
+        self.hold_button.setEnabled(usable)
+        self.hold_action.setEnabled(usable)
+        self.hold_button.setText("Release" if usable and all(self.model.is_held(r) for r in rows) else "Hold back")
 
     def select_filter(self, kind: str | None) -> None:
         """Show one class (as if its button were clicked)."""
@@ -268,6 +313,8 @@ class ReviewPanel(QWidget):
             text += ": these rows are not loaded. Fix them in the county's database; the next sync picks them up."
         elif self.model.kind == ReviewClass.FLAGGED:
             text += ": unusual changes worth a second look. They are saved with the rest if you commit."
+        if self.model.held:
+            text += f". {plural(len(self.model.held), 'parcel')} held back: not saved at this commit, offered again next sync."
         self.shown_label.setText(text)
         self.shown_label.setToolTip(text)
         header = self.view.horizontalHeader()

@@ -32,6 +32,10 @@ NEW_BRUSH = QBrush(QColor("#dcf5dc"))
 DELETED_BRUSH = QBrush(QColor("#fadcdc"))
 FLAG_BRUSH = QBrush(QColor("#ffd9a8"))
 DELETED_TEXT = QBrush(QColor("#6b6b6b"))
+HELD_BRUSH = QBrush(QColor("#e4e4e4"))
+HELD_WORDS = "Held back"
+HELD_TIP = ("Held back: not saved at this commit. The next sync offers it again with the county's values then. "
+            "Press Space (or Hold back) to release it.")
 
 
 class ChangeReviewModel(PagedTableModel):
@@ -51,11 +55,15 @@ class ChangeReviewModel(PagedTableModel):
         # The clerk's sort (a header click): a change-set column and its direction; None is parcel-id order.
         # Applied in the change set's SQL, so every page continues the same order.
         self._sort: tuple[str, bool] | None = None
+        #: parcel ids the clerk holds back at this commit (kept across classes, searches and sorts)
+        self.held: set[str] = set()
 
     # -- what is shown ------------------------------------------------------
     def set_change_set(self, change_set: ChangeSet | None, kind: ReviewClass | None = None, search: str = "") -> None:
         """Show `change_set` (None: empty), filtered to `kind` and `search`; loads the first page."""
         self.beginResetModel()
+        if change_set is not self._change_set:
+            self.held = set()  # a new review starts with nothing held
         self._change_set, self._kind, self._search = change_set, kind, search.strip()
         self._frozen = False
         self._columns = self._columns_for(kind)
@@ -115,7 +123,22 @@ class ChangeReviewModel(PagedTableModel):
         # The reason sits next to the parcel id: at the far right it was off-screen until a scroll.
         if kind == ReviewClass.REJECTED:
             return ("id", "reason", *REVIEW_FIELDS[1:])
-        return ("kind", "id", "flags", *REVIEW_FIELDS[1:])
+        # `note`: offered again because it was held back, or put back by an undo (the engine's words).
+        return ("kind", "id", "flags", "note", *REVIEW_FIELDS[1:])
+
+    def set_held(self, rows: list[int], held: bool) -> None:
+        """Hold back (or release) the parcels of these fetched rows; rejected rows cannot be held."""
+        if self._kind == ReviewClass.REJECTED:
+            return
+        for row in rows:
+            parcel = self._rows[row]["id"]
+            (self.held.add if held else self.held.discard)(parcel)
+        for row in rows:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+
+    def is_held(self, row: int) -> bool:
+        """Whether the parcel of this fetched row is held back."""
+        return self._rows[row].get("id") in self.held
 
     # -- paging -------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
@@ -142,7 +165,8 @@ class ChangeReviewModel(PagedTableModel):
     @staticmethod
     def title(name: str) -> str:
         """A change-set column in words, as the header shows it ("flags" -> "Why flagged")."""
-        return {"kind": "Change", "flags": "Why flagged", "reason": "Why rejected"}.get(name) or column_title(name)
+        return ({"kind": "Change", "flags": "Why flagged", "reason": "Why rejected", "note": "Offered again"}.get(name)
+                or column_title(name))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not self._fetched(index):
@@ -150,12 +174,22 @@ class ChangeReviewModel(PagedTableModel):
         row, name = self._rows[index.row()], self._columns[index.column()]
         kind = row.get("kind")
         changed = name in (row.get("changed") or "").split(",") and kind == ChangeKind.CHANGED
+        held = row.get("id") in self.held and "reason" not in row
+        if held and name == "kind":
+            if role == Qt.ItemDataRole.DisplayRole:
+                return f"{HELD_WORDS} ({KIND_WORDS.get(kind or '', '').lower()})"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return HELD_TIP
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return HELD_BRUSH
+        if held and role == Qt.ItemDataRole.ForegroundRole:
+            return DELETED_TEXT
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, name, kind, changed)
         if role == Qt.ItemDataRole.ToolTipRole:
             if changed:
                 return f"Was: {field_text(name, row.get('old_' + name)) or '(blank)'}\nNow: {field_text(name, row.get(name)) or '(blank)'}"
-            if name in ("flags", "reason") and row.get(name):
+            if name in ("flags", "reason", "note") and row.get(name):
                 return str(row[name])
             if "reason" in row and row.get(name) is not None:  # a rejected row is shown formatted
                 return f"As the county wrote it: {row[name]}"

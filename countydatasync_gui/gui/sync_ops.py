@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import traceback
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
@@ -158,12 +159,13 @@ class SyncOps(QObject):
         self.lane.start(lambda _progress: _undo(request, run_id, including_later), on_result=self._on_undone,
                         on_error=lambda exc: self._on_undo_error(exc, run_id))
 
-    def commit(self) -> None:
-        """Commit the change set under review (a mass delete counts as confirmed: the window asked)."""
+    def commit(self, hold: Collection[str] = ()) -> None:
+        """Commit the change set under review but the parcels in `hold` (a mass delete counts as confirmed: the window asked)."""
         self._refuse_if_busy()
         session = self._session()
         allow = session.next_step(session.change_set) is NextStep.CONFIRM_MASS_DELETE
-        self.lane.start(lambda progress: session.commit(allow_mass_delete=allow, progress=progress),
+        held = tuple(hold)
+        self.lane.start(lambda progress: session.commit(allow_mass_delete=allow, progress=progress, hold=held),
                         on_result=self._on_committed, on_error=self._on_error, on_cancelled=self._on_cancelled)
 
     def discard(self) -> None:

@@ -111,3 +111,50 @@ def test_undo_from_the_run_history_and_undo_blocked_by_a_later_sync(qtbot, make_
         history.undo_button.click()
     assert read_table(folder.working_db, "working").empty
     assert load_state(folder.working_db).watermark is None
+
+
+def test_hold_back_three_parcels_then_the_next_sync_offers_exactly_those(qtbot, make_window, folder):
+    from PySide6.QtCore import QItemSelectionModel, Qt
+
+    from countydatasync_gui.etl.session import ReviewClass
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    edit_demo_county(folder.demo_source, changes=60, seed=8)
+    sync(qtbot, window)
+    review = window.review
+    review.select_filter(ReviewClass.CHANGED)
+    assert review.model.total >= 10 and not review.hold_button.isEnabled()  # nothing selected yet
+    chosen = [review.model.raw(row, "id") for row in (0, 2, 4)]
+
+    selection = review.view.selectionModel()
+    review.view.setFocus()
+    for row in (0, 2):
+        selection.select(review.model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                         | QItemSelectionModel.SelectionFlag.Rows)
+    qtbot.keyClick(review.view, Qt.Key.Key_Space)  # Space in the table holds the selection back
+    assert review.held_ids() == sorted(chosen[:2])
+    assert review.model.index(0, 0).data() == "Held back (changed)"
+    selection.clearSelection()
+    selection.select(review.model.index(4, 0), QItemSelectionModel.SelectionFlag.Select
+                     | QItemSelectionModel.SelectionFlag.Rows)
+    assert review.hold_button.text() == "Hold back"
+    review.hold_button.click()
+    assert review.hold_button.text() == "Release" and review.held_ids() == sorted(chosen)
+    assert "3 parcels held back" in review.shown_label.text()
+
+    before = read_table(folder.working_db, "working").set_index("id")
+    changed = window.change_set.counts.changed
+    with qtbot.waitSignal(window.runner.committed, timeout=60_000) as committed:
+        review.commit_button.click()
+    result = committed.args[0]
+    assert result.counts.held == 3 and result.counts.changed == changed - 3
+    assert "3 parcels held back" in window.message_banner.text
+    after = read_table(folder.working_db, "working").set_index("id")
+    assert after.loc[chosen].equals(before.loc[chosen])  # the held parcels kept their old values
+
+    sync(qtbot, window)  # the county did not change meanwhile: exactly the held ones come back
+    assert window.change_set.counts.changed == 3 and window.change_set.counts.new == 0
+    review.select_filter(ReviewClass.CHANGED)
+    assert sorted(review.model.raw(row, "id") for row in range(review.model.rowCount())) == sorted(chosen)
+    assert all(str(review.model.raw(row, "note")).startswith("held back") for row in range(3))
