@@ -30,6 +30,7 @@ from .labels import ElidedLabel
 from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
 from .menus import build_menus
+from .parcel_history import ParcelHistoryDialog
 from .qt_logging import install_handler, remove_handler
 from .review import ReviewPanel
 from .source_choice import DEMO_NOTICE, SourceChoice
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.review.commit_requested.connect(self.commit_changes)
         self.review.discard_requested.connect(self.discard_changes)
         self.history.undo_requested.connect(self.undo_run)
+        self.browser.parcel_history_requested.connect(self.show_parcel_history)
         for pane in (self.browser, self.review):
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
@@ -215,6 +217,14 @@ class MainWindow(QMainWindow):
             text += (f" It is over {MAX_REVIEW_AGE.days} days old, too old to commit: press Discard, "
                      "then Sync now for a fresh look.")
         self.message_banner.show_message("info", text)
+
+    @Slot(str)
+    def show_parcel_history(self, parcel_id: str) -> ParcelHistoryDialog:
+        """Every sync that touched a parcel, in a window of its own (History… in the parcels table)."""
+        dialog = ParcelHistoryDialog(self.view, parcel_id, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # -- undo a sync ---------------------------------------------------------------
     @Slot(int)

@@ -58,6 +58,8 @@ class TableBrowser(QWidget):
     """Pick a table, filter it, sort by a header, export what is shown."""
 
     status_message = Signal(str)
+    #: the clerk asked for the history of this parcel (History…, or a double-click in the parcels table)
+    parcel_history_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +79,10 @@ class TableBrowser(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setObjectName("exportCsvButton")
         self.export_button.setToolTip("Save the rows shown (with the filter and the order) as a CSV file for Excel")
+        self.history_button = QPushButton("History…")
+        self.history_button.setObjectName("parcelHistoryButton")
+        self.history_button.setToolTip("Every sync that touched the selected parcel, with the old and new values "
+                                       "(or double-click the parcel)")
         self.about = QLabel()
         self.about.setWordWrap(True)
         self.about.setStyleSheet("color: palette(placeholder-text);")
@@ -127,6 +133,7 @@ class TableBrowser(QWidget):
         top.addWidget(self.selector)
         top.addWidget(self.filter_box, 1)
         top.addWidget(self.count_label)
+        top.addWidget(self.history_button)
         top.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -140,11 +147,30 @@ class TableBrowser(QWidget):
         self.filter_box.returnPressed.connect(self._apply_filter)
         self.selector.currentIndexChanged.connect(self._show_selected)
         self.export_button.clicked.connect(lambda: self.export_csv())
+        self.history_button.clicked.connect(self._request_history)
+        self.view.doubleClicked.connect(lambda _index: self._request_history())
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_history_button())
+        self.model.modelReset.connect(self._update_history_button)
         self.all_runs_button.clicked.connect(lambda: self.show_run(None))
         self.model.total_changed.connect(lambda _: self._update_labels())
         self.model.loading_changed.connect(lambda _: self._update_labels())
 
     # -- public -------------------------------------------------------------
+    def selected_parcel(self) -> str | None:
+        """The parcel id of the selected row of the parcels table (None in other tables or without a selection)."""
+        rows = self.view.selectionModel().selectedRows()
+        if self.model.table != "working" or len(rows) != 1 or "id" not in self.model.columns:
+            return None
+        return str(self.model.raw(rows[0].row(), self.model.columns.index("id")))
+
+    def _request_history(self) -> None:
+        if (parcel := self.selected_parcel()) is not None:
+            self.parcel_history_requested.emit(parcel)
+
+    def _update_history_button(self) -> None:
+        self.history_button.setVisible(self.model.table == "working")
+        self.history_button.setEnabled(self.selected_parcel() is not None)
+
     def load(self, view: FolderView) -> None:
         """Browse the databases of the data folder."""
         self._view = view

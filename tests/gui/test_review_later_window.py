@@ -158,3 +158,39 @@ def test_hold_back_three_parcels_then_the_next_sync_offers_exactly_those(qtbot, 
     review.select_filter(ReviewClass.CHANGED)
     assert sorted(review.model.raw(row, "id") for row in range(review.model.rowCount())) == sorted(chosen)
     assert all(str(review.model.raw(row, "note")).startswith("held back") for row in range(3))
+
+
+def test_a_parcels_history_shows_every_sync_that_touched_it(qtbot, make_window, folder):
+    from PySide6.QtCore import QItemSelectionModel
+
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    edit_demo_county(folder.demo_source, changes=40, seed=5)
+    sync(qtbot, window)
+    changed = next(row for row in range(window.review.model.rowCount())
+                   if window.review.model.raw(row, "kind") == "changed" and window.review.model.raw(row, "changed"))
+    parcel = window.review.model.raw(changed, "id")
+    field = window.review.model.raw(changed, "changed").split(",")[0]
+    commit(qtbot, window)
+
+    browser = window.browser
+    window.tabs.setCurrentWidget(browser)
+    browser.select_table("working")
+    browser.filter_box.setText(parcel)
+    browser._apply_filter()
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 1 and not browser.model.loading, timeout=10_000)
+    assert not browser.history_button.isEnabled()  # nothing selected yet
+    browser.view.selectionModel().select(browser.model.index(0, 0), QItemSelectionModel.SelectionFlag.Select
+                                         | QItemSelectionModel.SelectionFlag.Rows)
+    assert browser.selected_parcel() == parcel and browser.history_button.isEnabled()
+    with qtbot.waitSignal(browser.parcel_history_requested) as asked:
+        browser.history_button.click()
+    dialog = window.show_parcel_history(asked.args[0])
+    qtbot.waitUntil(lambda: dialog.model.rowCount() > 0, timeout=10_000)
+    newest = [dialog.model.item(0, column).text() for column in range(4)]
+    assert newest[2] == "Changed" and " → " in newest[3]
+    from countydatasync_gui.etl import schema
+    assert schema.LABELS[field] in newest[3]
+    assert dialog.model.item(dialog.model.rowCount() - 1, 2).text() == "Added"  # the first load
+    dialog.close()
