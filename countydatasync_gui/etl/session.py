@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -27,6 +28,7 @@ from .connection_check import ConnectionReport, test_connection
 from .datafolder import DataFolder
 from .errors import ChangeSetClosed, SyncCancelled
 from .progress import Progress
+from .report import write_review_report, write_run_report
 from .settings import SourceSettings, SyncSettings
 from .state import SyncState, load_state, parcel_history, recent_runs, run_marks
 from .undo import UndoResult, undo_run
@@ -186,6 +188,14 @@ class SyncSession:
     def parcel_history(self, parcel_id: str) -> pd.DataFrame:
         """Every run that touched a parcel, newest first (see `state.parcel_history`)."""
         return parcel_history(self.folder.working_db, parcel_id)
+
+    def write_report(self, run_id: int, path: Path) -> Path:
+        """Write the report of a run: HTML at `path`, every row in a CSV beside it (see `report`); return `path`."""
+        return write_run_report(self.folder.working_db, run_id, path)
+
+    def write_review_report(self, path: Path) -> Path:
+        """Write the report of the change set open for review (see `report.write_review_report`); return `path`."""
+        return write_review_report(self._planned(), path)
 
     def run_marks(self) -> tuple[int | None, set[int]]:
         """The last successful run and the failed runs, for the history's colours."""
