@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     undo.add_argument("--yes", action="store_true", help="undo without asking")
     undo.add_argument("--json", action="store_true", help="print one JSON object")
 
+    report = commands.add_parser("report", help="write a printable HTML report of a run (every row in a CSV beside it)")
+    _add_data_dir(report)
+    _add_config(report)
+    report.add_argument("--run", type=int, required=True, metavar="N", help="the run to report on (see status)")
+    report.add_argument("--out", type=Path, required=True, metavar="FILE.html", help="where to write the report")
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+
     schedule = commands.add_parser("schedule", help="register the nightly sync --stage with this computer's scheduler")
     _add_data_dir(schedule)
     when = schedule.add_mutually_exclusive_group(required=True)
@@ -154,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schedule(args)
         if args.command == "undo":
             return _undo(args)
+        if args.command == "report":
+            return _write_report(args)
         if args.command == "config":
             return _config(args)
         return _demo(args)
@@ -350,6 +359,19 @@ def _undo(args: argparse.Namespace) -> int:
     else:
         print(f"Undid run {', '.join(map(str, result.undone_runs))}: {result.counts.to_apply:,} parcels put back "
               f"(recorded as run {', '.join(map(str, result.undo_runs))}).")
+    return 0
+
+
+def _write_report(args: argparse.Namespace) -> int:
+    folder = DataFolder.resolve(args.data_dir)
+    configure_logging(folder)
+    session = SyncSession(folder, load_settings(folder, config_file=args.config, create_demo=False))
+    html_path = session.write_report(args.run, args.out)
+    csv_path = html_path.with_suffix(".csv")
+    if args.json:
+        print(json.dumps({"status": "written", "run_id": args.run, "html": str(html_path), "csv": str(csv_path)}))
+    else:
+        print(f"Wrote the report of run {args.run} to {html_path} (every row in {csv_path.name}).")
     return 0
 
 

@@ -114,7 +114,7 @@ class ChangeStore:
         self.path = path
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         if not create:
-            self._add_review_columns()
+            self._prepare_for_review()
             return
         # A scratch file: losing it to a crash only means planning again, so skip the fsyncs.
         self.db.executescript(
@@ -248,7 +248,7 @@ class ChangeStore:
         hold (a commit retried after a crash holds exactly what it says).
         Raises `HoldRefused` naming the ids this change set does not offer.
         """
-        self.db.execute(f"UPDATE changes SET kind = held_kind, held_kind = NULL WHERE kind = '{schema.HELD}'")
+        self._release_holds()
         wanted = sorted(set(ids))
         offered = {row[0] for row in self.db.execute(
             f"SELECT id FROM changes WHERE id IN ({', '.join('?' for _ in wanted)})", wanted)} if wanted else set()
@@ -333,12 +333,23 @@ class ChangeStore:
             )
         self.db.execute("CREATE INDEX changes_kind ON changes (kind, id)")
 
-    def _add_review_columns(self) -> None:
-        """A change set staged by an earlier build lacks the columns of holds and earlier marks: add them."""
+    def _prepare_for_review(self) -> None:
+        """A staged change set taken up again: as it was planned.
+
+        One staged by an earlier build lacks the columns of holds and earlier
+        marks (added), and a commit killed after marking its holds left them
+        marked (released: the review shows every row again).
+        """
         found = {row[1] for row in self.db.execute("PRAGMA table_info(changes)")}
+        if not found:
+            return
         for definition in _REVIEW_COLUMNS.split(", "):
-            if found and definition.split()[0] not in found:
+            if definition.split()[0] not in found:
                 self.db.execute(f"ALTER TABLE changes ADD COLUMN {definition}")
+        self._release_holds()
+
+    def _release_holds(self) -> None:
+        self.db.execute(f"UPDATE changes SET kind = held_kind, held_kind = NULL WHERE kind = '{schema.HELD}'")
 
     def _store_touches(self, working: str, by_content: bool) -> None:
         """Rows whose content equals the working row's and only `last_updated` moved (a touch).

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,7 @@ from .datafolder import DataFolder
 from .db import connect_read_only
 from .errors import ChangeSetClosed, SyncCancelled
 from .progress import Progress
+from .report import write_review_report, write_run_report
 from .settings import SourceSettings, SyncSettings
 from .source import Source, describe_url, parse_url
 from .state import RunStatus, SyncState, load_state, parcel_history, recent_runs, run_marks
@@ -125,6 +127,10 @@ class FolderView:
     def parcel_history(self, parcel_id: str) -> pd.DataFrame:
         """Every run that touched a parcel, newest first (see `state.parcel_history`)."""
         return parcel_history(self.folder.working_db, parcel_id)
+
+    def write_report(self, run_id: int, path: Path) -> Path:
+        """Write the report of a run: HTML at `path`, every row in a CSV beside it (see `report`); return `path`."""
+        return write_run_report(self.folder.working_db, run_id, path)
 
     def land_use_groups(self, *, busy_timeout_ms: int = stats.BUSY_TIMEOUT_MS) -> list[tuple[str, int, float]]:
         """(group, parcels, assessed value) per land-use group, most parcels first, for the chart."""
@@ -242,6 +248,10 @@ class SyncSession(FolderView):
         if self.change_set is None or self.change_set.closed:
             raise ChangeSetClosed("There is no sync waiting for review. Run Sync again.")
         return self.change_set
+
+    def write_review_report(self, path: Path) -> Path:
+        """Write the report of the change set open for review (see `report.write_review_report`); return `path`."""
+        return write_review_report(self._planned(), path)
 
     # -- what the settings screens ask ---------------------------------------------
     def settings_in_force(self) -> dict[str, Any]:

@@ -154,16 +154,7 @@ def record_unsuccessful_run(working_db: Path, run: RunRecord) -> int | None:
 
 def recent_runs(working_db: Path, limit: int = 20) -> pd.DataFrame:
     """The latest runs, newest first (an empty frame before the first run)."""
-    if not working_db.exists():
-        return pd.DataFrame()
-    engine = sqlite_engine(working_db, read_only=True)
-    try:
-        with engine.connect() as conn:
-            if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
-                return pd.DataFrame()
-            return pd.read_sql_query(sa.text("SELECT * FROM runs ORDER BY run_id DESC LIMIT :n"), conn, params={"n": limit})
-    finally:
-        engine.dispose()
+    return _query(working_db, "runs", "SELECT * FROM runs ORDER BY run_id DESC LIMIT :n", {"n": limit})
 
 
 #: A parcel's history: every journal row of it, newest first. An undo run's rows read as "undone".
@@ -180,14 +171,19 @@ _PARCEL_HISTORY = f"""
 def parcel_history(working_db: Path, parcel_id: str) -> pd.DataFrame:
     """Every run that touched a parcel, newest first: run, when (UTC text), kind (new, changed, deleted,
     held, undone), changed (field names, comma-separated) and old_<field> / new_<field> values."""
+    return _query(working_db, "journal", _PARCEL_HISTORY, {"parcel": parcel_id})
+
+
+def _query(working_db: Path, table: str, sql: str, params: dict[str, object]) -> pd.DataFrame:
+    """A read-only query of the working database; an empty frame while it or `table` does not exist yet."""
     if not working_db.exists():
         return pd.DataFrame()
     engine = sqlite_engine(working_db, read_only=True)
     try:
         with engine.connect() as conn:
-            if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'journal'").fetchone():
+            if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
                 return pd.DataFrame()
-            return pd.read_sql_query(sa.text(_PARCEL_HISTORY), conn, params={"parcel": parcel_id})
+            return pd.read_sql_query(sa.text(sql), conn, params=params)
     finally:
         engine.dispose()
 
