@@ -61,6 +61,9 @@ class RunHistory(QWidget):
     undo_requested = Signal(int)
     #: the run whose changes the clerk wants to see (a double-click on its row)
     run_opened = Signal(int)
+    #: Save report… / Print… for the selected run
+    report_requested = Signal(int)
+    print_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +75,15 @@ class RunHistory(QWidget):
         self.undo_button.setToolTip("Put every parcel the selected sync added, changed or deleted back as it was "
                                     "before it. The undo is recorded as a new run, and can itself be undone.")
         self.undo_button.clicked.connect(self._undo_selected)
+        self.report_button = QPushButton("Save &report…")
+        self.report_button.setObjectName("runReportButton")
+        self.report_button.setToolTip("Save a report of the selected run for the record: a web page to print or "
+                                      "file, with every change in a CSV beside it")
+        self.print_button = QPushButton("&Print…")
+        self.print_button.setObjectName("runPrintButton")
+        self.print_button.setToolTip("Print the selected run's report, or save it as PDF")
+        self.report_button.clicked.connect(lambda: self._emit_for_selected(self.report_requested))
+        self.print_button.clicked.connect(lambda: self._emit_for_selected(self.print_requested))
         self.view = QTableView()
         self.view.setObjectName("historyTable")
         self.view.setModel(self.model)
@@ -81,14 +93,20 @@ class RunHistory(QWidget):
         self.view.verticalHeader().hide()
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.horizontalHeader().setStretchLastSection(True)
-        undo_action = QAction("Undo this sync…", self.view)
-        undo_action.triggered.connect(self._undo_selected)
-        self.view.addAction(undo_action)  # the table's context menu offers what the button does
+        # The table's context menu offers what the buttons do.
+        for text, slot in (("Undo this sync…", self._undo_selected),
+                           ("Save report…", lambda: self._emit_for_selected(self.report_requested)),
+                           ("Print…", lambda: self._emit_for_selected(self.print_requested))):
+            action = QAction(text, self.view)
+            action.triggered.connect(slot)
+            self.view.addAction(action)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
         self.model.modelReset.connect(self._update_buttons)
         top = QHBoxLayout()
         top.addWidget(self.hint, 1)
+        top.addWidget(self.report_button)
+        top.addWidget(self.print_button)
         top.addWidget(self.undo_button)
         self.view.doubleClicked.connect(lambda index: self.run_opened.emit(self.model.run_id(index.row())))
         self.view.setToolTip("Double-click a run to see the changes it made")
@@ -133,10 +151,23 @@ class RunHistory(QWidget):
             return None
         return self.model.run_id(rows[0].row())
 
+    def _selected_any_run(self) -> int | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.run_id(rows[0].row()) if len(rows) == 1 else None
+
+    def _emit_for_selected(self, signal: Signal) -> None:
+        if (run := self._selected_any_run()) is not None:
+            signal.emit(run)
+
     def _update_buttons(self) -> None:
         self.undo_button.setEnabled(self.selected_run() is not None)
-        for action in self.view.actions():
-            action.setEnabled(self.undo_button.isEnabled())
+        any_run = self._selected_any_run() is not None  # any run has a report, a failed one too
+        self.report_button.setEnabled(any_run)
+        self.print_button.setEnabled(any_run)
+        undo, report, print_ = self.view.actions()
+        undo.setEnabled(self.undo_button.isEnabled())
+        report.setEnabled(any_run)
+        print_.setEnabled(any_run)
 
     def _undo_selected(self) -> None:
         if (run := self.selected_run()) is not None:

@@ -11,6 +11,7 @@ Which source a sync reads, and the settings screen that changes it, live in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -31,6 +32,7 @@ from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
 from .menus import build_menus
 from .parcel_history import ParcelHistoryDialog
+from .reports import ReportActions
 from .qt_logging import install_handler, remove_handler
 from .review import ReviewPanel
 from .source_choice import DEMO_NOTICE, SourceChoice
@@ -119,6 +121,10 @@ class MainWindow(QMainWindow):
         self.review.discard_requested.connect(self.discard_changes)
         self.history.undo_requested.connect(self.undo_run)
         self.browser.parcel_history_requested.connect(self.show_parcel_history)
+        self.reports = ReportActions(self.view, self)
+        self.reports.message.connect(self.message_banner.show_message)
+        self.history.report_requested.connect(self.reports.save_run)
+        self.history.print_requested.connect(self.reports.print_run)
         for pane in (self.browser, self.review):
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.demo_banner.dismissed.connect(lambda: self.settings.setValue("demoNoticeDismissed", True))
@@ -218,6 +224,23 @@ class MainWindow(QMainWindow):
                      "then Sync now for a fresh look.")
         self.message_banner.show_message("info", text)
 
+    # -- reports for the record --------------------------------------------------------
+    @Slot()
+    def save_review_report(self) -> None:
+        """Save a report of the review still open (Review > Save a report…); the review waits meanwhile."""
+        self._review_report(self.reports.save_review)
+
+    @Slot()
+    def print_review_report(self) -> None:
+        """Print the report of the review still open (Review > Print…)."""
+        self._review_report(self.reports.print_review)
+
+    def _review_report(self, action: Callable[..., None]) -> None:
+        if self.change_set is None or self.runner.busy or self.reports.busy or self.runner.session is None:
+            return
+        self.review.freeze()  # the report reads the change set on a background lane
+        action(self.runner.session, self.review.thaw)
+
     @Slot(str)
     def show_parcel_history(self, parcel_id: str) -> ParcelHistoryDialog:
         """Every sync that touched a parcel, in a window of its own (History… in the parcels table)."""
@@ -273,7 +296,7 @@ class MainWindow(QMainWindow):
     def commit_changes(self) -> None:
         """Commit the reviewed change set (a mass delete first needs the clerk's explicit confirmation)."""
         change_set = self.change_set
-        if change_set is None or self.runner.busy:
+        if change_set is None or self.runner.busy or self.reports.busy:  # a report may be reading it
             return
         if self.runner.next_step() is NextStep.CONFIRM_MASS_DELETE:
             confirmed = self.confirm_mass_delete(change_set)
@@ -302,7 +325,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def discard_changes(self) -> None:
         """Throw the change set away (it records a small run, off the GUI thread like everything that writes)."""
-        if self.change_set is None or self.runner.busy or not self._confirm_unusual(self.change_set, "Discard", "lost"):
+        if (self.change_set is None or self.runner.busy or self.reports.busy
+                or not self._confirm_unusual(self.change_set, "Discard", "lost")):
             return
         self.review.freeze()
         self._set_mode(RUNNING, "Discarding the changes…")

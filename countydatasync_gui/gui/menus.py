@@ -1,5 +1,5 @@
 """The main window's menus: File (sync, settings, export, save the log, quit), Review (commit, discard,
-hold back, classes, search) and Help (About). Every action has a shortcut, shown beside it in the menu."""
+hold back, classes, search, report, print) and Help (About). Every action has a shortcut, shown beside it in the menu."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class ModeActions(NamedTuple):
     sync: QAction
     commit: QAction
     settings: QAction
-    review: tuple[QAction, ...]  # discard, hold back, next/previous class, search: only while a review is open
+    review: tuple[QAction, ...]  # discard, hold back, classes, search, report, print: only while a review is open
 
 
 def build_menus(window: MainWindow) -> ModeActions:
@@ -56,13 +56,17 @@ def build_menus(window: MainWindow) -> ModeActions:
     steps = (_action(review_menu, "&Next class of changes", QKeySequence("Alt+Right"), lambda: _step(window, 1)),
              _action(review_menu, "&Previous class of changes", QKeySequence("Alt+Left"), lambda: _step(window, -1)))
     search = _action(review_menu, "&Search the review", QKeySequence(QKeySequence.StandardKey.Find), lambda: _search(window))
+    review_menu.addSeparator()
+    report = _action(review_menu, "Save a &report of this review…", QKeySequence("Ctrl+R"), window.save_review_report)
+    print_ = _action(review_menu, "&Print this review…", QKeySequence(QKeySequence.StandardKey.Print),
+                     window.print_review_report)
     help_menu = window.menuBar().addMenu("&Help")
     _action(help_menu, "&User guide", QKeySequence(QKeySequence.StandardKey.HelpContents), lambda: show_user_guide(window))
     _action(help_menu, "Open the &data folder", None, lambda: _open(window, window.folder.path))
     _action(help_menu, "Open the &log file", None, lambda: _open(window, window.folder.log_dir / LOG_FILE))
     help_menu.addSeparator()
     _action(help_menu, f"&About CountyDataSync {__version__}", None, lambda: _about(window))
-    return ModeActions(sync, commit, settings, (discard, hold, *steps, search))
+    return ModeActions(sync, commit, settings, (discard, hold, *steps, search, report, print_))
 
 
 def _action(menu: QMenu, text: str, shortcut: QKeySequence | None, slot: Callable[[], object]) -> QAction:

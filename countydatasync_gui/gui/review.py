@@ -42,6 +42,7 @@ class ReviewPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.change_set: ChangeSet | None = None
+        self._counts: dict[ReviewClass | None, int] = {}  # rows per class of the review shown
         self.model = ChangeReviewModel(self)
 
         self.placeholder = QLabel(PLACEHOLDER)
@@ -156,10 +157,10 @@ class ReviewPanel(QWidget):
         c = change_set.counts
         counts = {None: c.new + c.changed + c.deleted, ReviewClass.NEW: c.new, ReviewClass.CHANGED: c.changed,
                   ReviewClass.DELETED: c.deleted, ReviewClass.REJECTED: c.rejected, ReviewClass.FLAGGED: c.flagged}
+        self._counts = counts
         for kind, words in FILTERS:
-            button = self.filter_buttons[kind]
-            button.setText(f"{words} ({counts[kind]:,})")
-            button.setEnabled(counts[kind] > 0 or kind is None)
+            self.filter_buttons[kind].setText(f"{words} ({counts[kind]:,})")
+        self._enable_filters()
         touched = f" ({c.touched:,} of them re-saved by the county without changes)" if c.touched else ""
         self.summary.setText(
             f"<b>{change_set.source_description}</b> ({MODE_WORDS.get(change_set.mode, change_set.mode)}): "
@@ -215,6 +216,16 @@ class ReviewPanel(QWidget):
         self.search.setEnabled(False)
         for button in self.filter_buttons.values():
             button.setEnabled(False)
+
+    def thaw(self) -> None:
+        """The review is the clerk's again (a report of it was written meanwhile): paging and buttons back."""
+        self.model.thaw()
+        self.set_buttons_enabled(True)
+        self._enable_filters()
+
+    def _enable_filters(self) -> None:
+        for kind, button in self.filter_buttons.items():
+            button.setEnabled(self._counts.get(kind, 0) > 0 or kind is None)
 
     def set_buttons_enabled(self, enabled: bool) -> None:
         self.commit_button.setEnabled(enabled)

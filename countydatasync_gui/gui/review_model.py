@@ -98,8 +98,12 @@ class ChangeReviewModel(PagedTableModel):
         return self._sort or (None, False)
 
     def freeze(self) -> None:
-        """Stop paging: the change set is being committed on the worker thread."""
+        """Stop paging: the change set is in use on a background lane (a commit, a report)."""
         self._frozen = True
+
+    def thaw(self) -> None:
+        """Page again (the background work on the change set is over)."""
+        self._frozen = False
 
     @property
     def total(self) -> int:

@@ -194,3 +194,48 @@ def test_a_parcels_history_shows_every_sync_that_touched_it(qtbot, make_window, 
     assert schema.LABELS[field] in newest[3]
     assert dialog.model.item(dialog.model.rowCount() - 1, 2).text() == "Added"  # the first load
     dialog.close()
+
+
+def test_reports_of_a_run_and_of_the_open_review_are_saved_and_printed(qtbot, make_window, folder, tmp_path):
+    from PySide6.QtPrintSupport import QPrinter
+
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    edit_demo_county(folder.demo_source, changes=40, seed=6)
+    sync(qtbot, window)
+    counts = window.change_set.counts
+
+    # The open review: saved while it waits, then the clerk carries on reviewing.
+    window.reports.choose_path = lambda suggested: tmp_path / suggested
+    with qtbot.waitSignal(window.reports.written, timeout=30_000) as written:
+        window.save_review_report()
+    page = written.args[0].read_text(encoding="utf-8")
+    assert "not committed" in page and f"{counts.changed:,}" in page
+    assert written.args[0].with_suffix(".csv").exists()
+    qtbot.waitUntil(lambda: window.review.commit_button.isEnabled())  # the review is the clerk's again
+
+    commit(qtbot, window)
+    run = load_state(folder.working_db).last_run_id
+    history = window.history
+    window.tabs.setCurrentWidget(history)
+    history.select_run(run)
+    with qtbot.waitSignal(window.reports.written, timeout=30_000) as written:
+        history.report_button.click()
+    assert written.args[0] == tmp_path / f"countydatasync-run-{run}.html"
+    assert "Report saved" in window.message_banner.text
+
+    pdf = tmp_path / "run.pdf"
+
+    def pdf_printer() -> QPrinter:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(pdf))
+        return printer
+
+    window.reports.choose_printer = pdf_printer
+    with qtbot.waitSignal(window.reports.written, timeout=30_000) as written:
+        history.print_button.click()
+    qtbot.waitUntil(lambda: pdf.exists() and pdf.stat().st_size > 2_000, timeout=30_000)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert not written.args[0].parent.exists()  # the scratch copy is gone once printed

@@ -75,7 +75,7 @@ def test_tab_leaves_the_table_and_every_review_action_has_a_shortcut(qtbot, revi
 
     review_menu = next(a for a in window.menuBar().actions() if a.text() == "&Review").menu()
     actions = [a for a in review_menu.actions() if not a.isSeparator()]
-    assert len(actions) == 6 and all(not a.shortcut().isEmpty() and a.isEnabled() for a in actions)
+    assert len(actions) == 8 and all(not a.shortcut().isEmpty() and a.isEnabled() for a in actions)
     window.review.select_filter(None)
     next_class = next(a for a in actions if a.text().startswith("&Next"))
     next_class.trigger()
