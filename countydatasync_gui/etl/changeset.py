@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import content_hash, reoffer, schema
+from . import content_hash, reoffer, schema, store
 from .errors import HoldRefused
 from .progress import Progress
 from .settings import Thresholds
@@ -42,7 +42,6 @@ KINDS = tuple(ReviewClass)
 _NEW, _CHANGED, _DELETED = (kind.sql for kind in schema.ChangeKind)
 
 _OLD = [f"old_{f}" for f in schema.FIELDS]
-_RAW_COLUMNS = ", ".join(f"{f} TEXT" for f in schema.FIELDS)
 # Why a new or changed parcel deserves a second look (NULL: nothing to say); it is still
 # committed if the clerk agrees. Written over a change row's columns (`x`, `old_x`, `kind`).
 _FLAGS = f"""nullif(rtrim(
@@ -89,10 +88,6 @@ class Counts:
         return asdict(self)
 
 
-#: Columns of a change row beside the values: `held_kind` (the kind of a row marked `held` at commit),
-#: `earlier` and `note` (held back by an earlier run, or put back by an undo; see `reoffer`).
-_REVIEW_COLUMNS = "held_kind TEXT, earlier TEXT, note TEXT"
-
 #: Columns the review's search looks in (the id first; changes also search the old values).
 _SEARCHED = ("id", "owner", "site_address")
 
@@ -116,16 +111,7 @@ class ChangeStore:
         if not create:
             self._prepare_for_review()
             return
-        # A scratch file: losing it to a crash only means planning again, so skip the fsyncs.
-        self.db.executescript(
-            f"""
-            PRAGMA journal_mode = OFF;
-            PRAGMA synchronous = OFF;
-            CREATE TABLE incoming ({schema.column_definitions(primary_key=False)}, {content_hash.HASH_COLUMN} INTEGER);
-            CREATE TABLE rejected ({_RAW_COLUMNS}, reason TEXT NOT NULL);
-            CREATE TABLE known_use_codes (code TEXT PRIMARY KEY);
-            """
-        )
+        store.create_change_set(self.db, content_hash.HASH_COLUMN)
         self.db.executemany("INSERT INTO known_use_codes VALUES (?)", [(c,) for c in known_codes(code_table)])
 
     # -- staging ------------------------------------------------------------
@@ -166,7 +152,6 @@ class ChangeStore:
         mid-statement (SQLite's progress handler), so Cancel works here too and
         not only between chunks.
         """
-        self.db.execute("CREATE TABLE IF NOT EXISTS held_ids (id TEXT PRIMARY KEY)")
         self.db.executemany("INSERT OR IGNORE INTO held_ids VALUES (?)", [(i,) for i in held or ()])
         rules = (thresholds, full_refresh, by_content, future_after)
         if progress is None:
@@ -284,15 +269,7 @@ class ChangeStore:
         # A stored hash equal to the row's settles "unchanged" before any column is compared.
         same_hash = f"NOT {content_hash.stored_hash_matches('i')} AND" if skip_same_hash else ""
         changed_list = " || ".join(f"CASE WHEN i.{f} IS NOT w.{f} THEN '{f},' ELSE '' END" for f in schema.CONTENT_FIELDS)
-        self.db.execute(
-            f"""
-            CREATE TABLE changes (
-                {schema.column_definitions()},
-                {schema.column_definitions(primary_key=False, prefix="old_")},
-                kind TEXT NOT NULL, changed TEXT, flags TEXT,
-                {_REVIEW_COLUMNS}
-            )"""
-        )
+        self.db.execute(store.CHANGES_DDL)
         # New and changed parcels: every staged row that differs from its working row,
         # flagged as it is written (a separate UPDATE would rewrite every row once more).
         self.db.execute(
@@ -336,17 +313,13 @@ class ChangeStore:
     def _prepare_for_review(self) -> None:
         """A staged change set taken up again: as it was planned.
 
-        One staged by an earlier build lacks the columns of holds and earlier
-        marks (added), and a commit killed after marking its holds left them
-        marked (released: the review shows every row again).
+        One staged by an earlier release is brought to this release's tables
+        (`store.upgrade_staged_change_set`), and a commit killed after marking
+        its holds left them marked (released: the review shows every row again).
         """
-        found = {row[1] for row in self.db.execute("PRAGMA table_info(changes)")}
-        if not found:
-            return
-        for definition in _REVIEW_COLUMNS.split(", "):
-            if definition.split()[0] not in found:
-                self.db.execute(f"ALTER TABLE changes ADD COLUMN {definition}")
-        self._release_holds()
+        store.upgrade_staged_change_set(self.db)
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'changes'").fetchone():
+            self._release_holds()
 
     def _release_holds(self) -> None:
         self.db.execute(f"UPDATE changes SET kind = held_kind, held_kind = NULL WHERE kind = '{schema.HELD}'")
@@ -442,7 +415,6 @@ class ChangeStore:
     # -- waiting for review in a later session ----------------------------------------
     def save_plan(self, plan: dict[str, object]) -> None:
         """Store what the plan knew (counts, watermarks, source), so another process can commit or discard it."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS plan (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), body TEXT)")
         self.db.execute("INSERT OR REPLACE INTO plan VALUES (1, ?)", (json.dumps(plan),))
 
     def load_plan(self) -> dict[str, Any] | None:

@@ -6,8 +6,8 @@ stored at the last sync is unchanged and skipped before any column comparison.
 The rest are classified as usual (new, changed with the changed columns), and
 parcels missing from the source are deleted, since the whole source was read.
 
-The hashes live in `source_hashes` in working_db.sqlite and are written by the
-commit, inside its transaction: a discarded or failed sync leaves them as they
+The hashes live in `source_hashes` in working_db.sqlite (defined in `store`)
+and are written by the commit, inside its transaction: a discarded or failed sync leaves them as they
 were. A hash that no longer matches for any other reason (e.g. a new pandas
 hashing its values differently) only costs a column comparison, never a wrong
 answer, because a row whose hash differs is still compared field by field.
@@ -21,8 +21,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import schema
+from .store import HASH_TABLE
 
-HASH_TABLE = "source_hashes"
 HASH_COLUMN = "content_hash"
 # A fixed key, so the same content hashes the same in every run and process.
 _HASH_KEY = "CountyDataSync01"
@@ -41,9 +41,12 @@ def stored_hash_matches(alias: str) -> str:
 
 
 def has_stored_hashes(db: sqlite3.Connection) -> bool:
-    """True if the attached working database (`work`) holds hashes from an earlier sync."""
+    """True if the attached working database (`work`) holds hashes from an earlier sync.
+
+    A folder not yet upgraded (planning only reads) may lack the table: no hashes either.
+    """
     found = db.execute("SELECT 1 FROM work.sqlite_master WHERE type = 'table' AND name = ?", (HASH_TABLE,)).fetchone()
-    return found is not None
+    return found is not None and db.execute(f"SELECT 1 FROM work.{HASH_TABLE} LIMIT 1").fetchone() is not None
 
 
 def stage_hashes_to_store(db: sqlite3.Connection, compare_stored: bool) -> None:
@@ -62,23 +65,14 @@ def commit_hashes(conn: sa.Connection, *, by_content: bool, replace_all: bool) -
     those of deleted parcels; a timestamp sync drops any hashes left from an
     earlier content-mode sync, which would be stale.
     """
+    if not by_content or replace_all:
+        # A full refresh starts the hashes afresh, so hashes of another source or an older layout can
+        # never mark a row unchanged; a timestamp sync keeps none (they would go stale).
+        conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE}")
     if not by_content:
-        drop_hashes(conn)
         return
-    prepare_hash_table(conn, replace_all=replace_all)
     save_hashes(conn)
     forget_hashes(conn)
-
-
-def prepare_hash_table(conn: sa.Connection, *, replace_all: bool) -> None:
-    """Inside the commit's transaction: create the hash table; `replace_all` (a full refresh) empties it.
-
-    Emptying on a full refresh means hashes of another source or an older
-    layout can never mark a row unchanged.
-    """
-    conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (id TEXT PRIMARY KEY NOT NULL, hash INTEGER NOT NULL)")
-    if replace_all:
-        conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE}")
 
 
 def save_hashes(conn: sa.Connection) -> None:
@@ -94,8 +88,3 @@ def forget_hashes(conn: sa.Connection) -> None:
     its new hash would call it unchanged at the next sync)."""
     forgotten = f"{schema.ChangeKind.DELETED.sql}, '{schema.HELD}'"
     conn.exec_driver_sql(f"DELETE FROM {HASH_TABLE} WHERE id IN (SELECT id FROM stage.changes WHERE kind IN ({forgotten}))")
-
-
-def drop_hashes(conn: sa.Connection) -> None:
-    """A timestamp-cursor commit: hashes from an earlier content-mode sync would be stale, so drop them."""
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {HASH_TABLE}")

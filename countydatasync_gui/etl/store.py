@@ -136,6 +136,19 @@ def m006_held_and_undone_parcels(conn: sa.Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN held INTEGER")
 
 
+#: Change detection by content (`content_hash`): one hash per parcel, as of the last commit.
+HASH_TABLE = "source_hashes"
+
+
+def m007_source_hashes_always_there(conn: sa.Connection) -> None:
+    """The content hashes' table, which commits used to create on first need (and drop again), always exists.
+
+    An empty table now means what a missing one meant: no hashes to trust.
+    """
+    conn.exec_driver_sql(
+        f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (id TEXT PRIMARY KEY NOT NULL, hash INTEGER NOT NULL)")
+
+
 #: The working database's migrations, in order: the file's user_version is how many have run.
 WORKING_MIGRATIONS: tuple[Migration, ...] = (
     m001_tables_of_v0_1_0,
@@ -144,6 +157,7 @@ WORKING_MIGRATIONS: tuple[Migration, ...] = (
     m004_runs_count_touches,
     m005_runs_record_undo,
     m006_held_and_undone_parcels,
+    m007_source_hashes_always_there,
 )
 
 # ---------------------------------------------------------------------------
@@ -159,6 +173,71 @@ def m001_stats_meta(conn: sa.Connection) -> None:
 
 #: The statistics database's migrations, in order.
 STATS_MIGRATIONS: tuple[Migration, ...] = (m001_stats_meta,)
+
+
+# ---------------------------------------------------------------------------
+# The change-set file: one plan's scratch database in pending/, kept as waiting-review.sqlite
+# when a sync is staged. Rebuilt by every plan, so its tables follow `schema`; only a staged
+# file outlives a release, and an upgrade must be able to take it up (or refuse it in words).
+# ---------------------------------------------------------------------------
+#: Columns of a change row beside the values: `held_kind` (the kind of a row marked `held` at commit),
+#: `earlier` and `note` (held back by an earlier run, or put back by an undo; see `reoffer`).
+REVIEW_COLUMNS = "held_kind TEXT, earlier TEXT, note TEXT"
+#: 1: a change set staged before holds existed (files without a version are this); 2: REVIEW_COLUMNS.
+CHANGE_SET_VERSION = 2
+
+
+def create_change_set(db: sqlite3.Connection, hash_column: str) -> None:
+    """A new change set's staging tables; the classification adds `changes` (`CHANGES_DDL`), `touched` and hashes."""
+    raw = ", ".join(f"{f} TEXT" for f in schema.FIELDS)  # a rejected row keeps the source's text
+    # A scratch file: losing it to a crash only means planning again, so skip the fsyncs.
+    db.executescript(
+        f"""
+        PRAGMA journal_mode = OFF;
+        PRAGMA synchronous = OFF;
+        CREATE TABLE incoming ({schema.column_definitions(primary_key=False)}, {hash_column} INTEGER);
+        CREATE TABLE rejected ({raw}, reason TEXT NOT NULL);
+        CREATE TABLE known_use_codes (code TEXT PRIMARY KEY);
+        CREATE TABLE held_ids (id TEXT PRIMARY KEY);
+        CREATE TABLE plan (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), body TEXT);
+        PRAGMA user_version = {CHANGE_SET_VERSION};
+        """
+    )
+
+
+#: What the review pages through: new values, `old_` values, the kind, the changed fields, flags and marks.
+CHANGES_DDL = f"""
+    CREATE TABLE changes (
+        {schema.column_definitions()},
+        {schema.column_definitions(primary_key=False, prefix="old_")},
+        kind TEXT NOT NULL, changed TEXT, flags TEXT,
+        {REVIEW_COLUMNS}
+    )"""
+
+
+def c002_review_columns(db: sqlite3.Connection) -> None:
+    """A change set staged before holds gets their columns (empty: nothing was held or undone then)."""
+    found = {row[1] for row in db.execute("PRAGMA table_info(changes)")}
+    for definition in REVIEW_COLUMNS.split(", "):
+        if found and definition.split()[0] not in found:
+            db.execute(f"ALTER TABLE changes ADD COLUMN {definition}")
+
+
+#: Upgrades of a staged change set, from version 2 on (index 0 takes a file from 1 to 2).
+CHANGE_SET_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (c002_review_columns,)
+
+
+def upgrade_staged_change_set(db: sqlite3.Connection) -> None:
+    """A staged change set taken up for review: brought to this release's tables; a newer one is refused."""
+    version = max(int(db.execute("PRAGMA user_version").fetchone()[0]), 1)
+    if version > CHANGE_SET_VERSION:
+        raise SchemaTooNew(
+            "The sync waiting for review was planned by a newer version of CountyDataSync. Review it with that "
+            "version, or sync again here (the new plan replaces it); nothing was changed.",
+            details=f"change set version {version}; this version knows up to {CHANGE_SET_VERSION}")
+    for number, migration in enumerate(CHANGE_SET_MIGRATIONS[version - 1:], start=version + 1):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number}")
 
 
 # ---------------------------------------------------------------------------

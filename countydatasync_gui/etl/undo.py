@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import content_hash, reoffer, schema, stats, store
+from . import reoffer, schema, stats, store
 from .changeset import Counts
 from .datafolder import DataFolder
 from .db import sqlite_engine
@@ -170,10 +170,9 @@ def _undo_one(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:
         f"(SELECT parcel_id FROM journal WHERE run_id = :run AND kind = {_NEW})"
     ), params)
     # Hashes of the undone parcels would call them unchanged at the next content-compared sync.
-    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (content_hash.HASH_TABLE,)).fetchone():
-        conn.execute(sa.text(
-            f"DELETE FROM {content_hash.HASH_TABLE} WHERE id IN (SELECT parcel_id FROM journal WHERE run_id = :run)"
-        ), params)
+    conn.execute(sa.text(
+        f"DELETE FROM {store.HASH_TABLE} WHERE id IN (SELECT parcel_id FROM journal WHERE run_id = :run)"
+    ), params)
     conn.execute(sa.text(_REVERSED_JOURNAL), params)
     # The next review marks these parcels as undone (undoing an undo applies the run again: no mark).
     undid_an_undo = conn.exec_driver_sql("SELECT mode FROM runs WHERE run_id = ?", (run_id,)).scalar() == UNDO_MODE

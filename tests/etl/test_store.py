@@ -14,6 +14,7 @@ from countydatasync_gui.etl import store
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.db import sqlite_engine
 from countydatasync_gui.etl.errors import SchemaTooNew
+from countydatasync_gui.etl.session import SyncSession
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.sync import discard, plan_sync
 from countydatasync_gui.etl.timeutil import now_utc, to_utc_text
@@ -142,6 +143,7 @@ def test_a_folder_of_release_0_1_0_opens_migrates_and_syncs(tmp_path: Path, monk
     assert runs["held"].iloc[:4].isna().all() and runs["held"].iloc[4] == 0  # m006: not known before, none now
     assert read_table(folder.working_db, "held", order_by="parcel_id").empty
     assert read_table(folder.working_db, "undone", order_by="parcel_id").empty
+    assert read_table(folder.working_db, store.HASH_TABLE, order_by="id").empty  # m007: there, and empty
     journal = read_table(folder.working_db, "journal", order_by="rowid")
     pd.testing.assert_frame_equal(journal.iloc[: len(journal_before)], journal_before)  # journal kept
     assert journal.iloc[-1]["new_owner"] == "AFTER THE UPGRADE"
@@ -158,3 +160,37 @@ def test_a_dry_run_on_a_folder_of_release_0_1_0_changes_no_byte(tmp_path: Path, 
     discard(plan_sync(folder, county.settings(), dry_run=True))
 
     assert [hashlib.sha256(f.read_bytes()).hexdigest() for f in files] == before
+
+
+# -- A change set staged for review by one release and taken up by another -------------------------
+def _staged(folder: DataFolder, county: SourceTable) -> Path:
+    session = SyncSession(folder, county.settings())
+    session.plan()
+    session.stage()
+    return folder.waiting_review
+
+
+def test_a_change_set_staged_before_holds_existed_is_taken_up(folder: DataFolder, source: SourceTable) -> None:
+    source.upsert([parcel("01-0001", "2024-01-01 09:00:00"), parcel("01-0002", "2024-01-02 09:00:00")])
+    staged = _staged(folder, source)
+    with sqlite3.connect(staged) as db:  # as an earlier release staged it: no version, no review columns
+        db.execute("PRAGMA user_version = 0")
+        for column in ("held_kind", "earlier", "note"):
+            db.execute(f"ALTER TABLE changes DROP COLUMN {column}")
+    session = SyncSession(folder, source.settings())
+    change_set = session.open_waiting()
+    assert change_set.counts.new == 2 and "note" in change_set.rows().columns
+    assert session.commit(hold=["01-0002"]).counts.held == 1
+    assert working_fields(folder)["id"].tolist() == ["01-0001"]
+
+
+def test_a_change_set_staged_by_a_newer_release_is_refused_in_words(folder: DataFolder, source: SourceTable) -> None:
+    source.upsert([parcel("01-0001", "2024-01-01 09:00:00")])
+    staged = _staged(folder, source)
+    with sqlite3.connect(staged) as db:
+        db.execute(f"PRAGMA user_version = {store.CHANGE_SET_VERSION + 1}")
+    before = staged.read_bytes()
+    with pytest.raises(SchemaTooNew, match="planned by a newer version"):
+        SyncSession(folder, source.settings()).open_waiting()
+    assert staged.read_bytes() == before
+    folder.acquire_sync_lock().release()  # refused without keeping the folder locked
