@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
+from PySide6.QtPrintSupport import QPrinter
+
+from countydatasync_gui.etl import schema
 from countydatasync_gui.etl.config import load_settings
 from countydatasync_gui.etl.demo import edit_demo_county
-from countydatasync_gui.etl.session import RunStatus, SyncSession
+from countydatasync_gui.etl.session import ReviewClass, RunStatus, SyncSession
 from countydatasync_gui.etl.state import load_state
 from tests.gui.conftest import commit, sync
 from tests.support import read_table
@@ -24,6 +28,22 @@ def _first_sync_then_edits(qtbot, make_window, folder, changes: int = 40):
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
     edit_demo_county(folder.demo_source, changes=changes, seed=11)
+
+
+def _reviewing_edits(qtbot, make_window, folder, *, changes: int, seed: int):
+    """A window after a first load and a day of county edits, their review open."""
+    window = make_window()
+    sync(qtbot, window)
+    commit(qtbot, window)
+    edit_demo_county(folder.demo_source, changes=changes, seed=seed)
+    sync(qtbot, window)
+    return window
+
+
+def _select_rows(view, rows) -> None:
+    for row in rows:
+        view.selectionModel().select(view.model().index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                                     | QItemSelectionModel.SelectionFlag.Rows)
 
 
 def test_a_staged_sync_is_picked_up_by_a_new_window_and_committed(qtbot, make_window, folder):
@@ -62,14 +82,9 @@ def test_closing_the_window_puts_a_picked_up_review_back_and_activation_finds_a_
     assert second.view.waiting() is None
 
     _stage_overnight(folder)  # the next night, while the app stayed open
-    second.changeEvent(_activation())
+    second.changeEvent(QEvent(QEvent.Type.ActivationChange))
     qtbot.waitUntil(lambda: second.change_set is not None, timeout=30_000)
     assert "is waiting for your review" in second.message_banner.text
-
-
-def _activation():
-    from PySide6.QtCore import QEvent
-    return QEvent(QEvent.Type.ActivationChange)
 
 
 def test_undo_from_the_run_history_and_undo_blocked_by_a_later_sync(qtbot, make_window, folder):
@@ -114,30 +129,19 @@ def test_undo_from_the_run_history_and_undo_blocked_by_a_later_sync(qtbot, make_
 
 
 def test_hold_back_three_parcels_then_the_next_sync_offers_exactly_those(qtbot, make_window, folder):
-    from PySide6.QtCore import QItemSelectionModel, Qt
-
-    from countydatasync_gui.etl.session import ReviewClass
-    window = make_window()
-    sync(qtbot, window)
-    commit(qtbot, window)
-    edit_demo_county(folder.demo_source, changes=60, seed=8)
-    sync(qtbot, window)
+    window = _reviewing_edits(qtbot, make_window, folder, changes=60, seed=8)
     review = window.review
     review.select_filter(ReviewClass.CHANGED)
     assert review.model.total >= 10 and not review.hold_button.isEnabled()  # nothing selected yet
     chosen = [review.model.raw(row, "id") for row in (0, 2, 4)]
 
-    selection = review.view.selectionModel()
     review.view.setFocus()
-    for row in (0, 2):
-        selection.select(review.model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
-                         | QItemSelectionModel.SelectionFlag.Rows)
+    _select_rows(review.view, (0, 2))
     qtbot.keyClick(review.view, Qt.Key.Key_Space)  # Space in the table holds the selection back
     assert review.held_ids() == sorted(chosen[:2])
     assert review.model.index(0, 0).data() == "Held back (changed)"
-    selection.clearSelection()
-    selection.select(review.model.index(4, 0), QItemSelectionModel.SelectionFlag.Select
-                     | QItemSelectionModel.SelectionFlag.Rows)
+    review.view.selectionModel().clearSelection()
+    _select_rows(review.view, (4,))
     assert review.hold_button.text() == "Hold back"
     review.hold_button.click()
     assert review.hold_button.text() == "Release" and review.held_ids() == sorted(chosen)
@@ -161,13 +165,7 @@ def test_hold_back_three_parcels_then_the_next_sync_offers_exactly_those(qtbot, 
 
 
 def test_a_parcels_history_shows_every_sync_that_touched_it(qtbot, make_window, folder):
-    from PySide6.QtCore import QItemSelectionModel
-
-    window = make_window()
-    sync(qtbot, window)
-    commit(qtbot, window)
-    edit_demo_county(folder.demo_source, changes=40, seed=5)
-    sync(qtbot, window)
+    window = _reviewing_edits(qtbot, make_window, folder, changes=40, seed=5)
     changed = next(row for row in range(window.review.model.rowCount())
                    if window.review.model.raw(row, "kind") == "changed" and window.review.model.raw(row, "changed"))
     parcel = window.review.model.raw(changed, "id")
@@ -181,8 +179,7 @@ def test_a_parcels_history_shows_every_sync_that_touched_it(qtbot, make_window, 
     browser._apply_filter()
     qtbot.waitUntil(lambda: browser.model.rowCount() == 1 and not browser.model.loading, timeout=10_000)
     assert not browser.history_button.isEnabled()  # nothing selected yet
-    browser.view.selectionModel().select(browser.model.index(0, 0), QItemSelectionModel.SelectionFlag.Select
-                                         | QItemSelectionModel.SelectionFlag.Rows)
+    _select_rows(browser.view, (0,))
     assert browser.selected_parcel() == parcel and browser.history_button.isEnabled()
     with qtbot.waitSignal(browser.parcel_history_requested) as asked:
         browser.history_button.click()
@@ -190,20 +187,13 @@ def test_a_parcels_history_shows_every_sync_that_touched_it(qtbot, make_window, 
     qtbot.waitUntil(lambda: dialog.model.rowCount() > 0, timeout=10_000)
     newest = [dialog.model.item(0, column).text() for column in range(4)]
     assert newest[2] == "Changed" and " → " in newest[3]
-    from countydatasync_gui.etl import schema
     assert schema.LABELS[field] in newest[3]
     assert dialog.model.item(dialog.model.rowCount() - 1, 2).text() == "Added"  # the first load
     dialog.close()
 
 
 def test_reports_of_a_run_and_of_the_open_review_are_saved_and_printed(qtbot, make_window, folder, tmp_path):
-    from PySide6.QtPrintSupport import QPrinter
-
-    window = make_window()
-    sync(qtbot, window)
-    commit(qtbot, window)
-    edit_demo_county(folder.demo_source, changes=40, seed=6)
-    sync(qtbot, window)
+    window = _reviewing_edits(qtbot, make_window, folder, changes=40, seed=6)
     counts = window.change_set.counts
 
     # The open review: saved while it waits, then the clerk carries on reviewing.
