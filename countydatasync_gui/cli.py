@@ -336,7 +336,7 @@ def _status(args: argparse.Namespace) -> int:
     for run in run_list:
         print(f"  run {run['run_id']:>4}  {run['started_at']}  {run['mode']:<12} {run['status']:<13} "
               f"new {run['new'] or 0:,} changed {run['changed'] or 0:,} deleted {run['deleted'] or 0:,} "
-              f"rejected {run['rejected'] or 0:,} held {run['held'] or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
+              f"rejected {run['rejected'] or 0:,} held {run.get('held') or 0:,}" + (f"  {run['error']}" if run["error"] else ""))
     return 0
 
 

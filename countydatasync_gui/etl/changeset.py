@@ -124,11 +124,15 @@ class ChangeStore:
                 self.db.execute("BEGIN")
                 frame.to_sql(table, self.db, if_exists="append", index=False)
 
-    def absent(self, ids: list[str]) -> list[str]:
-        """Those of `ids` not staged yet (neither read nor rejected), in the given order."""
+    def _wanted(self, ids: Collection[str]) -> None:
+        """Fill the temporary table `wanted` with these ids (a table, not a bound list: any number of ids)."""
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id TEXT PRIMARY KEY)")
         self.db.execute("DELETE FROM temp.wanted")
         self.db.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", [(i,) for i in ids])
+
+    def absent(self, ids: list[str]) -> list[str]:
+        """Those of `ids` not staged yet (neither read nor rejected), in the given order."""
+        self._wanted(ids)
         found = {row[0] for row in self.db.execute(
             "SELECT id FROM incoming WHERE id IN (SELECT id FROM temp.wanted) "
             "UNION SELECT id FROM rejected WHERE id IN (SELECT id FROM temp.wanted)")}
@@ -235,8 +239,8 @@ class ChangeStore:
         """
         self._release_holds()
         wanted = sorted(set(ids))
-        offered = {row[0] for row in self.db.execute(
-            f"SELECT id FROM changes WHERE id IN ({', '.join('?' for _ in wanted)})", wanted)} if wanted else set()
+        self._wanted(wanted)
+        offered = {row[0] for row in self.db.execute("SELECT id FROM changes WHERE id IN (SELECT id FROM temp.wanted)")}
         missing = [i for i in wanted if i not in offered]
         if missing:
             raise HoldRefused(f"This review does not offer parcel {', '.join(missing)}, so it cannot be held back. "

@@ -76,9 +76,9 @@ def write_run_report(working_db: Path, run_id: int, path: Path) -> Path:
 
     Raises `SyncError` if the folder has no such run.
     """
-    engine = sqlite_engine(working_db, read_only=True) if working_db.exists() else None
-    if engine is None:
+    if not working_db.exists():
         raise SyncError(f"There is no run {run_id} in this data folder's history.")
+    engine = sqlite_engine(working_db, read_only=True)
     try:
         with engine.connect() as conn:
             found = conn.exec_driver_sql("SELECT * FROM runs WHERE run_id = ?", (run_id,)).mappings().fetchone()
@@ -101,7 +101,7 @@ def write_run_report(working_db: Path, run_id: int, path: Path) -> Path:
                 for title, where in (
                     ("New parcels", "kind = 'new'"), ("Changed parcels", "kind = 'changed'"),
                     ("Deleted parcels", "kind = 'deleted'"), ("Held back (not applied)", f"kind = '{schema.HELD}'"),
-                    ("Flagged for a second look", "flags IS NOT NULL"),
+                    ("Flagged for a second look", f"flags IS NOT NULL AND kind IS NOT '{schema.HELD}'"),
                 )
             ]
             sections.append(_rejects_section(conn, run_id))
@@ -210,10 +210,10 @@ def _write(path: Path, header: _Header, sections: list[_Section]) -> Path:
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
         f"<title>{_e(header.title)}</title><style>{_STYLE}</style></head><body>\n"
         f"<h1>CountyDataSync report: {_e(header.title)}</h1>\n"
-        + _table(["", ""], [[f"<b>{_e(k)}</b>", _e(v)] for k, v in facts], head=False)
+        + _table([[f"<b>{_e(k)}</b>", _e(v)] for k, v in facts])
         + "<h2>Counts</h2>\n"
-        + _table(["", ""], [[_e(label), f'<span id="count-{name}">{getattr(header.counts, name):,}</span>']
-                            for name, label in _COUNT_LABELS], head=False, numbers={1})
+        + _table([[_e(label), f'<span id="count-{name}">{getattr(header.counts, name):,}</span>']
+                  for name, label in _COUNT_LABELS], number_column=1)
         + "".join(body) + "</body></html>\n"
     )
     path.write_text(page_html, encoding="utf-8")
@@ -267,14 +267,12 @@ def _csv_row(section: str, row: dict[str, object]) -> list[object]:
             for v in [*fixed, *values]]
 
 
-def _table(headers: list[str], rows: list[list[str]], *, head: bool = True, numbers: set[int] | None = None) -> str:
-    """Cells are HTML already (escaped by the caller)."""
-    numbers = numbers or set()
-    top = "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in headers) + "</tr>\n" if head else ""
+def _table(rows: list[list[str]], number_column: int | None = None) -> str:
+    """A table without a header row; cells are HTML already (escaped by the caller), numbers right-aligned."""
     cells = "".join(
-        "<tr>" + "".join(f'<td class="number" align="right">{c}</td>' if i in numbers else f"<td>{c}</td>"
+        "<tr>" + "".join(f'<td class="number" align="right">{c}</td>' if i == number_column else f"<td>{c}</td>"
                          for i, c in enumerate(row)) + "</tr>\n" for row in rows)
-    return f'<table border="1" cellspacing="0" cellpadding="3">\n{top}{cells}</table>\n'
+    return f'<table border="1" cellspacing="0" cellpadding="3">\n{cells}</table>\n'
 
 
 def _value(field: str, value: object) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from collections.abc import Collection
 from typing import Any, Literal
 
 import pandas as pd
@@ -231,9 +231,11 @@ def plan_sync(
         # must not make the next sync skip the rows edited meanwhile.
         held = reoffer.held_ids(folder.working_db)
         if held:
-            for raw in source.read_ids(scratch.absent(held), settings.chunk_rows):
+            unread = scratch.absent(held)
+            for raw in source.read_ids(unread, settings.chunk_rows):
                 stage_chunk(raw, None)
-            log.info("Read the %s parcels held back earlier again", f"{len(held):,}")
+            log.info("%s parcels are held back from earlier syncs; read %s of them again by id",
+                     f"{len(held):,}", f"{len(unread):,}")
 
         # -- Classify against the working table.
         progress.check_cancelled()
@@ -286,8 +288,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     the result's counts are what was applied, plus `held`. Raises
     `MassDeleteRefused` (and keeps the change set open) for a flagged mass
     delete without `allow_mass_delete` (held deletions still count: the check
-    is on the plan), and `SyncError` (change set open) for a held id the change
-    set does not offer.
+    is on the plan), and `HoldRefused` (change set open) for a held id the
+    change set does not offer.
     """
     progress = progress or Progress()
     staged = change_set._open_store()

@@ -180,6 +180,9 @@ class ReviewPanel(QWidget):
         start = ReviewClass.REJECTED if counts[None] == 0 and c.rejected else None
         self.filter_buttons[start].setChecked(True)
         self.model.set_change_set(change_set, start)
+        # Parcels held back by an earlier commit stay held until the clerk releases them (as on the
+        # command line), so a quick Commit never applies what someone decided to hold.
+        self.model.held = set(change_set.held_earlier())
         self._after_filter()
         self.stack.setCurrentIndex(1)
         self.set_buttons_enabled(True)

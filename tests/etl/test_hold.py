@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from countydatasync_gui.etl import source as source_module
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import SyncError
 from countydatasync_gui.etl.file_source import FileSource
@@ -175,7 +176,8 @@ def test_the_command_line_holds_parcels_of_the_waiting_sync(tmp_path: Path, fold
     assert released["counts"]["changed"] == 1 and released["counts"]["held"] == 2  # type: ignore[index]
 
 
-def test_sources_read_parcels_by_id(tmp_path: Path, county: SourceTable) -> None:
+def test_sources_read_parcels_by_id(tmp_path: Path, county: SourceTable, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(source_module, "ID_SLICE", 2)  # two IN lists
     wanted = ["01-0003", "01-0042", "09-9999"]
     from_table = pd.concat(Source(county.settings().source).read_ids(wanted, chunk_rows=2))
     assert from_table["id"].tolist() == ["01-0003", "01-0042"]
@@ -183,3 +185,13 @@ def test_sources_read_parcels_by_id(tmp_path: Path, county: SourceTable) -> None
     county.frame().to_csv(csv, index=False)
     from_file = pd.concat(FileSource(SourceSettings(url=str(csv))).read_ids(wanted, chunk_rows=10))
     assert from_file["id"].tolist() == ["01-0003", "01-0042"]
+
+
+def test_the_statistics_follow_only_what_was_applied(folder: DataFolder, county: SourceTable) -> None:
+    county.update("01-0003", use_code="050", last_updated="2024-02-01 09:00:00")
+    county.update("01-0004", use_code="050", last_updated="2024-02-01 09:00:00")
+    commit(plan_sync(folder, county.settings()), hold=["01-0003"])
+
+    stats = read_table(folder.stats_db, "stats", order_by="use_code").set_index("use_code")["parcel_count"]
+    working = working_fields(folder)
+    assert stats.to_dict() == working.groupby("use_code").size().to_dict() == {"001": 60, "050": 1}

@@ -58,6 +58,9 @@ def test_the_report_of_a_run_has_its_counts_its_changes_escaped_and_every_row_in
     rows = csv_rows(path.with_suffix(".csv"))
     by_section = {s: sum(r["Section"] == s for r in rows) for s in {r["Section"] for r in rows}}
     assert by_section == {"New parcels": 1, "Changed parcels": 7, "Held back (not applied)": 1, "Rejected (not loaded)": 1}
+    assert by_section == {title: n for title, n in zip(
+        ("New parcels", "Changed parcels", "Held back (not applied)", "Rejected (not loaded)"),
+        (result.counts.new, result.counts.changed, result.counts.held, result.counts.rejected), strict=True)}
     held = next(r for r in rows if r["Section"].startswith("Held"))
     assert held["Parcel"] == "01-0002" and held["New owner"].startswith("<script>")
 

@@ -10,11 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from countydatasync_gui import cli
 from countydatasync_gui.etl import store
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.db import sqlite_engine
 from countydatasync_gui.etl.errors import SchemaTooNew
 from countydatasync_gui.etl.session import SyncSession
+from countydatasync_gui.etl.report import write_run_report
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.sync import discard, plan_sync
 from countydatasync_gui.etl.timeutil import now_utc, to_utc_text
@@ -160,6 +162,19 @@ def test_a_dry_run_on_a_folder_of_release_0_1_0_changes_no_byte(tmp_path: Path, 
     discard(plan_sync(folder, county.settings(), dry_run=True))
 
     assert [hashlib.sha256(f.read_bytes()).hexdigest() for f in files] == before
+
+
+def test_status_and_a_report_read_a_folder_of_release_0_1_0_before_it_is_migrated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _ = _old_folder(tmp_path, monkeypatch)
+    before = hashlib.sha256(folder.working_db.read_bytes()).hexdigest()
+
+    assert cli.main(["status", "--data-dir", str(folder.path)]) == 0
+    assert "held 0" in capsys.readouterr().out
+    report = write_run_report(folder.working_db, 1, tmp_path / "run-1.html")
+
+    assert 'id="count-held">0<' in report.read_text(encoding="utf-8")
+    assert hashlib.sha256(folder.working_db.read_bytes()).hexdigest() == before
 
 
 # -- A change set staged for review by one release and taken up by another -------------------------

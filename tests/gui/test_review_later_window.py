@@ -162,6 +162,17 @@ def test_hold_back_three_parcels_then_the_next_sync_offers_exactly_those(qtbot, 
     review.select_filter(ReviewClass.CHANGED)
     assert sorted(review.model.raw(row, "id") for row in range(review.model.rowCount())) == sorted(chosen)
     assert all(str(review.model.raw(row, "note")).startswith("held back") for row in range(3))
+    assert review.held_ids() == sorted(chosen)  # still held until the clerk releases them
+
+    row = next(r for r in range(3) if review.model.raw(r, "id") == chosen[0])
+    review.view.selectionModel().clearSelection()
+    _select_rows(review.view, (row,))
+    assert review.hold_button.text() == "Release"
+    review.hold_button.click()
+    with qtbot.waitSignal(window.runner.committed, timeout=60_000) as committed:
+        review.commit_button.click()
+    assert (committed.args[0].counts.changed, committed.args[0].counts.held) == (1, 2)
+    assert read_table(folder.working_db, "working").set_index("id").loc[chosen[0]].ne(before.loc[chosen[0]]).any()
 
 
 def test_a_parcels_history_shows_every_sync_that_touched_it(qtbot, make_window, folder):
