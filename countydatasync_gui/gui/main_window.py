@@ -10,7 +10,6 @@ Which source a sync reads, and the settings screen that changes it, live in
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSettings, Qt, Signal, Slot
@@ -32,15 +31,13 @@ from .layout_memory import restore_layout, save_layout
 from .log_view import LogViewer
 from .menus import build_menus
 from .parcel_history import ParcelHistoryDialog
-from .reports import ReportActions
 from .qt_logging import install_handler, remove_handler
+from .reports import ReportActions
 from .review import ReviewPanel
 from .source_choice import DEMO_NOTICE, SourceChoice
 from .sync_panel import IDLE, REVIEWING, RUNNING, SyncPanel
 from .sync_ops import SyncOps
 from .table_browser import TableBrowser
-
-log = logging.getLogger("countydatasync_gui.gui")
 
 ORGANIZATION = APPLICATION = "CountyDataSync"
 #: Rows per engine chunk in the app: smaller than the engine's default so Cancel lands
