@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from .file_kinds import GIS, file_kind, file_path
 from .gis_source import GisReader
 from .settings import DEFAULT_TABLE, SourceSettings
 from .source import resolve_mapping
+
+log = logging.getLogger(__name__)
 
 #: a column `read` adds to rows it could not read as the header says; `validate` rejects them with this text
 READ_PROBLEM = schema.READ_PROBLEM
@@ -89,9 +92,50 @@ class FileSource:
         """An estimate of the rows a read returns (the whole file: files have no filter), for the progress bar."""
         return self._reader().estimate_rows()
 
+    def preview(self, rows: int) -> pd.DataFrame:
+        """The file's first `rows` rows as it holds them: every column of the header, before the mapping.
+
+        What Test connection shows beside the mapping, so a clerk can see which column holds what
+        even while the mapping is wrong. Raises like `read` when the file cannot be read.
+        """
+        reader = self._reader()
+        found = reader.columns()
+        if found is None:
+            self._resolved()  # a sheet or layer that does not exist: the same plain message as a sync
+        names = [name for name, _ in found or []]
+        chunks = reader.chunks(names, rows)
+        try:
+            first = next(iter(chunks), None)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # stop reading after the first chunk
+        frame = first.head(rows) if first is not None else pd.DataFrame(columns=names)
+        return frame.drop(columns=[READ_PROBLEM], errors="ignore")
+
+    def open_in_excel(self) -> str | None:
+        """A sentence when Excel's lock file sits beside the workbook (it is open there), else None.
+
+        The file is still read: what Excel last saved. Edits not yet saved are not in it, which the
+        clerk should know before trusting a sync or a test.
+        """
+        if self.kind != "excel":
+            return None
+        # Excel names its owner file "~$" + the workbook's name, the name's first two letters dropped when long.
+        for name in (f"~${self.path.name}", f"~${self.path.name[2:]}"):
+            lock = self.path.with_name(name)
+            if lock.is_file():
+                who = _lock_owner(lock)
+                return (f"The workbook '{self.path.name}' is open in Excel{f' by {who}' if who else ''}: CountyDataSync "
+                        "reads what was last saved, so edits not yet saved there are not included. Save and close it "
+                        "in Excel first to include them.")
+        return None
+
     def read(self, since: object, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
         """Every row of the file (see the top of the module for why `since` is not applied here), mapped."""
         specs = self._resolved()
+        if (open_note := self.open_in_excel()) is not None:
+            log.warning(open_note)
         for raw in self._reader().chunks(mapping.source_columns(specs), chunk_rows):
             mapped = mapping.apply(raw, specs)
             if READ_PROBLEM in raw:
@@ -148,6 +192,16 @@ class FileSource:
         except MappingError:
             return None
         return spec.columns[0] if spec else None
+
+
+def _lock_owner(lock: Path) -> str | None:
+    """The user name in an Excel owner file: its first byte is the name's length, the name follows."""
+    try:
+        data = lock.read_bytes()[:60]
+    except OSError:
+        return None
+    name = data[1:1 + data[0]].decode("latin-1", "replace").strip() if data else ""
+    return name if name.isprintable() and name else None
 
 
 def _not_kind(path: Path, kind: str, exc: BaseException) -> SourceSchemaError:

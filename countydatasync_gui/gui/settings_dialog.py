@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
+from ..etl import schema
 from ..etl.config import config_path, save_config
 from ..etl.connection_check import ConnectionReport
 from ..etl.datafolder import DataFolder
@@ -34,6 +35,7 @@ from .banner import MessageBanner
 from .connection_test import ConnectionTester, plain, report_html
 from .labels import narrow
 from .mapping_editor import MappingEditor
+from .sample_preview import SamplePreview
 from .source_form import FILE_KINDS, SourceForm
 from .table_form import TableForm
 
@@ -81,6 +83,7 @@ class SettingsDialog(QDialog):
         self.status = QLabel()
         self.status.setObjectName("testStatus")
         self.result = MessageBanner("connectionResult")
+        self.sample = SamplePreview()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("saveSettingsButton")
@@ -121,6 +124,7 @@ class SettingsDialog(QDialog):
         content.addLayout(top)
         content.addLayout(test_row)
         content.addWidget(self.result)
+        content.addWidget(self.sample)
         content.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setObjectName("settingsScroll")
@@ -163,6 +167,7 @@ class SettingsDialog(QDialog):
         self.table_form.show_schema(self.source_form.kind not in FILE_KINDS)  # files have no schemas
         # A report or an error about the previous kind of source ("file not found") no longer applies.
         self.result.hide()
+        self.sample.hide()
         self.status.setText("")
 
     def _entered(self) -> tuple[object, ...]:
@@ -231,6 +236,7 @@ class SettingsDialog(QDialog):
         self.busy.show()
         self.status.setText(f"Connecting to {describe_url(source.url)}…")
         self.result.hide()
+        self.sample.hide()
 
     @Slot(object)
     def _on_tested(self, report: ConnectionReport) -> None:
@@ -245,11 +251,20 @@ class SettingsDialog(QDialog):
             self.mapping_editor.mark_missing([name for name, _ in report.columns])
         kind = "success" if report.ok else "warning" if report.connected else "error"
         self.result.show_message(kind, report_html(report, self._message(report)), report.details)
+        self.sample.show_report(report, self._mapped_columns())
         self._grow_to_fit()
         if report.password_rejected:
             self.source_form.password_edit.setFocus()
             self.source_form.password_edit.selectAll()
         self.tested.emit(report)
+
+    def _mapped_columns(self) -> dict[str, str]:
+        """Source column (lower case) -> the label of the field it feeds, as the mapping on screen says."""
+        try:
+            specs = self.mapping_editor.mapping()
+        except SyncError:
+            return {}
+        return {column.lower(): schema.LABELS[field] for field, spec in specs.items() for column in spec.columns}
 
     def _grow_to_fit(self) -> None:
         """Make room for the form and a long report (within the screen; beyond it, the form scrolls)."""
