@@ -144,6 +144,7 @@ class SettingsDialog(QDialog):
         self.preset_box.activated.connect(self._preset_chosen)
         self.table_box.activated.connect(self._table_chosen)
         self.source_form.kind_box.currentIndexChanged.connect(self._kind_changed)
+        self.source_form.problem.connect(lambda text: self.result.show_message("error", plain(text)))
         self._show(self.current.source)
         self._grow_to_fit()
         self._opened_with = self._entered()
@@ -299,7 +300,10 @@ class SettingsDialog(QDialog):
                 raise SyncError("Type or choose the table or view that holds the parcels (Test connection lists them).")
             source.zone()  # an unknown time zone, said now rather than at the next sync
             url = parse_url(source.url)
-            if self.source_form.kind in FILE_KINDS and not Path(url.database or "").is_file():
+            chosen = Path(url.database or "")
+            # A file geodatabase is a folder; every other source here is a file.
+            if self.source_form.kind in FILE_KINDS and not (chosen.is_file() or chosen.suffix.lower() == ".gdb"
+                                                            and chosen.is_dir()):
                 raise SyncError(f"The file {url.database} was not found. Choose the county's file with Browse….")
             if not self._untested_source_confirmed(source):
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 
 import pandas as pd
+import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from countydatasync_gui.etl.config import config_path
@@ -93,3 +94,39 @@ def test_test_connection_shows_the_files_first_rows_with_the_mapping(qtbot, make
     path.unlink()
     report = press_test(qtbot, dialog)
     assert not report.connected and "was not found" in dialog.result.text and not sample.isVisible()
+
+
+def test_a_file_geodatabase_folder_is_chosen_with_the_folder_button(qtbot, make_window, tmp_path, monkeypatch):
+    pytest.importorskip("pyogrio.raw", reason="the GIS extra is not installed")
+    from tests.etl.test_file_source import wisconsin_rows
+    from tests.etl.test_gis_source import write_layer
+
+    gdb = tmp_path / "V11_Parcels.gdb"
+    write_layer(gdb, wisconsin_rows(12), "OpenFileGDB")
+    window = make_window()
+    dialog = open_settings(qtbot, window)
+    dialog.source_form.set_kind(FILE)
+    assert dialog.source_form.folder_button.isVisible()
+    chosen = iter([str(tmp_path), str(gdb)])  # first a plain folder by mistake, then the geodatabase
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_args, **_kw: next(chosen))
+    dialog.source_form.folder_button.click()
+    assert "not a file geodatabase" in dialog.result.text and dialog.source_form.file_edit.text() != str(tmp_path)
+    dialog.source_form.folder_button.click()
+    assert dialog.source_form.file_edit.text() == str(gdb)
+    choose_preset(dialog, "wisconsin")
+    dialog.table_form.table_box.setEditText("V11_Parcels")
+    report = press_test(qtbot, dialog)
+    assert report.ok, dialog.result.text
+    assert dialog.sample.isVisible() and "PARCELID\n→ Parcel" in dialog.sample.header_texts()
+    dialog.save_button.click()
+    assert not dialog.isVisible()
+    sync(qtbot, window)
+    assert window.change_set.counts.new == 12
+
+
+def test_a_sqlite_source_has_no_folder_button(qtbot, make_window):
+    from countydatasync_gui.gui.source_form import SQLITE
+
+    dialog = open_settings(qtbot, make_window())
+    dialog.source_form.set_kind(SQLITE)
+    assert dialog.source_form.browse_button.isVisible() and not dialog.source_form.folder_button.isVisible()
