@@ -46,9 +46,12 @@ READ_PROBLEM = schema.READ_PROBLEM
 _SAMPLE_BYTES = 256 * 1024
 _HEADER_SEARCH_LINES = 30
 _DELIMITERS = (",", "\t", "|", ";")
-# pyarrow reads a CSV in blocks of this size: a block is one chunk for validation (about 100,000
-# rows of a 20-column roll), so memory stays at a few blocks whatever the size of the file.
-_CSV_BLOCK_BYTES = 16 * 1024 * 1024
+# pyarrow reads a CSV in blocks of bytes, and a block is one chunk for validation: its size is
+# the settings' chunk_rows times the sample's bytes per line, so memory stays at a few chunks whatever
+# the size of the file, as for a database. Bounded: a block must hold the longest line, and a huge one
+# would only cost memory.
+_CSV_MIN_BLOCK_BYTES = 64 * 1024
+_CSV_MAX_BLOCK_BYTES = 256 * 1024 * 1024
 # The first bytes of an OLE2 compound file: what Excel writes for a workbook protected with a password.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -314,10 +317,17 @@ class _CsvReader(_Reader):
     def columns(self) -> list[tuple[str, str]] | None:
         return [(name, "text") for name in self.header]
 
+    def _bytes_per_line(self) -> float:
+        return max(self.sample_bytes / max(self.sample_lines, 1), 1.0)
+
     def estimate_rows(self) -> int:
         """The file's size over the sample's bytes per line (cheap; only the progress bar uses it)."""
-        per_line = max(self.sample_bytes / max(self.sample_lines, 1), 1.0)
-        return max(int(self.path.stat().st_size / per_line) - self.header_index - 1, 0)
+        return max(int(self.path.stat().st_size / self._bytes_per_line()) - self.header_index - 1, 0)
+
+    def block_bytes(self, chunk_rows: int) -> int:
+        """The pyarrow block size that holds about `chunk_rows` lines of this file (see `_CSV_MIN_BLOCK_BYTES`)."""
+        wanted = int(chunk_rows * self._bytes_per_line())
+        return min(max(wanted, _CSV_MIN_BLOCK_BYTES), _CSV_MAX_BLOCK_BYTES)
 
     def _check_not_cut_off(self) -> None:
         """Refuse a file whose last line stops short without a line end: a copy cut off (a full disk, a dropped transfer).
@@ -353,7 +363,8 @@ class _CsvReader(_Reader):
             reader = pa_csv.open_csv(
                 self.path,
                 read_options=pa_csv.ReadOptions(skip_rows=self.header_index + 1, column_names=self.header,
-                                                encoding=self._python_encoding(), block_size=_CSV_BLOCK_BYTES,
+                                                encoding=self._python_encoding(),
+                                                block_size=self.block_bytes(chunk_rows),
                                                 use_threads=False),
                 parse_options=pa_csv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote or False,
                                                   newlines_in_values=True, invalid_row_handler=on_ragged),
