@@ -131,7 +131,8 @@ def test_run_history_names_its_columns_in_words(qtbot, make_window):
     commit(qtbot, window)
     model, view = window.history.model, window.history.view
     shown = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount()) if not view.isColumnHidden(c)]
-    assert "Re-saved, same" in shown and "Undoes run" in shown
+    assert "Re-saved, same" in shown
+    assert "Undoes run" not in shown and "Error" not in shown  # empty in every run so far: not taking room
     assert all(title[0].isupper() and "_" not in title for title in shown)
     touched = model.columns.index("touched")
     assert "saved again" in model.headerData(touched, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
