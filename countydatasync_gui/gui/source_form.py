@@ -28,8 +28,8 @@ FILE, SQLITE, POSTGRES, SQLSERVER, OTHER = "file", "sqlite", "postgresql", "mssq
 #: Kinds whose source is a file picked with Browse… (no server, no password).
 FILE_KINDS = (FILE, SQLITE)
 KINDS = (
-    (SQLITE, "SQLite file (on this computer or a shared drive)"),
-    (FILE, "County file (CSV, TSV, TXT, Excel, Parquet or GIS layer)"),
+    (SQLITE, "SQLite file (this computer or a shared drive)"),
+    (FILE, "County file: CSV/TXT, Excel, Parquet, GIS"),
     (POSTGRES, "PostgreSQL server"),
     (SQLSERVER, "SQL Server"),
     (OTHER, "Other (type a database address)"),
@@ -54,7 +54,7 @@ class SourceForm(QWidget):
         self.kind_box.setObjectName("sourceKind")
         for kind, words in KINDS:
             self.kind_box.addItem(words, kind)
-        narrow(self.kind_box, 24)
+        narrow(self.kind_box, 30)
         self.file_edit = QLineEdit()
         self.file_edit.setObjectName("sourceFile")
         self.file_edit.setPlaceholderText("the county's .sqlite file")
