@@ -182,45 +182,48 @@ def test_empty_tables_say_so(qtbot, make_window):
     assert not browser.empty_label.isVisible()
 
 
-@pytest.mark.parametrize("size", [SMALL_LAPTOP, (1400, 900)])
-def test_statistics_show_their_figures_and_a_readable_chart(qtbot, make_window, size):
+def _browsing(qtbot, make_window, table: str, size: tuple[int, int]):
+    """A window after a first sync and commit, showing `table` in the browser at `size`."""
     window = make_window()
     sync(qtbot, window)
     commit(qtbot, window)
     window.resize(*size)
     window.tabs.setCurrentWidget(window.browser)
-    window.browser.select_table("stats")
+    window.browser.select_table(table)
     QApplication.processEvents()
+    return window
+
+
+def _widest_text(view, column: int) -> str:
+    model = view.model()
+    return max((model.index(r, column).data() for r in range(model.rowCount())), key=view.fontMetrics().horizontalAdvance)
+
+
+@pytest.mark.parametrize("size", [SMALL_LAPTOP, (1400, 900)])
+def test_statistics_show_their_figures_and_a_readable_chart(qtbot, make_window, size):
+    window = _browsing(qtbot, make_window, "stats", size)
     view, model = window.browser.view, window.browser.model
     header = view.horizontalHeader()
     for name in ("use_code", "parcel_count", "acres", "assessed_value"):
         column = model.columns.index(name)
         right = header.sectionViewportPosition(column) + header.sectionSize(column)
         assert right <= view.viewport().width(), f"{name} is off-screen at {size}"
-        widest = max(len(model.index(r, column).data()) for r in range(model.rowCount()))
-        longest = next(model.index(r, column).data() for r in range(model.rowCount())
-                       if len(model.index(r, column).data()) == widest)
-        assert view.fontMetrics().horizontalAdvance(longest) <= header.sectionSize(column), f"{longest} is cut"
+        widest = _widest_text(view, column)
+        assert view.fontMetrics().horizontalAdvance(widest) <= header.sectionSize(column), f"{widest} is cut"
     assert view.isColumnHidden(model.columns.index("id"))  # a row number, not a figure
     chart = window.browser.chart
-    plot = chart.view.chart().plotArea().height()
-    per_bar = plot / (2 * len(chart.groups))
+    per_bar = chart.view.chart().plotArea().height() / (2 * len(chart.groups))
     assert chart.labels_shown == (per_bar >= chart._label_height)  # labels only where they cannot overlap
     if size == SMALL_LAPTOP:
         assert not chart.labels_shown
 
 
 def test_browse_cells_never_cut_money(qtbot, make_window):
-    window = make_window()
-    sync(qtbot, window)
-    commit(qtbot, window)
-    window.resize(*SMALL_LAPTOP)
-    window.tabs.setCurrentWidget(window.browser)
-    window.browser.select_table("working")
+    window = _browsing(qtbot, make_window, "working", SMALL_LAPTOP)
     model, view = window.browser.model, window.browser.view
     _fetch_all(model)  # rows further down than the ones the columns were fitted to
     column = model.columns.index("assessed_value")
-    widest = max((model.index(r, column).data() for r in range(model.rowCount())), key=view.fontMetrics().horizontalAdvance)
+    widest = _widest_text(view, column)
     assert view.fontMetrics().horizontalAdvance(widest) < view.columnWidth(column), widest
 
 
