@@ -44,6 +44,10 @@ def test_a_header_click_sorts_the_whole_review_across_pages(qtbot, make_window):
         assert values == sorted(known, reverse=descending) + [None] * (len(values) - len(known))  # blanks last
         orders.append(descending)
     assert orders[0] != orders[1]
+    before = model.order
+    model.freeze()  # a commit is running on the worker thread: a click must not page the change set again
+    _click_header(qtbot, view, column)
+    assert model.order == before
 
 
 # ---------------------------------------------------------------------------
