@@ -33,3 +33,22 @@ echo "Largest parts:"
 du -s "$bundle"/_internal/* 2>/dev/null | sort -rn | head -8 | while read -r kib path; do
     printf '  %6.1f MB  %s\n' "$(awk "BEGIN { print $kib / 1024 }")" "${path#"$bundle"/}"
 done
+
+# Linux: the X11 ("xcb") plugin's helper libraries travel in the bundle only if this machine has them
+# (PyInstaller copies what it can resolve). Name the ones it could not, so the next build can carry them.
+if [ "$(uname -s)" = Linux ]; then
+    "$PYTHON" - "$bundle" <<'PY'
+import sys
+from pathlib import Path
+
+from countydatasync_gui.gui.platform_check import XCB_LIBRARIES
+
+bundle = Path(sys.argv[1])
+missing = {lib: package for lib, package in XCB_LIBRARIES.items() if next(bundle.rglob(lib), None) is None}
+if missing:
+    print("Not in the bundle (this build machine lacks them; a desktop without them needs them installed): "
+          + ", ".join(missing) + ". To bundle them, build after: sudo apt-get install " + " ".join(missing.values()))
+else:
+    print("The bundle carries every library the X11 plugin needs beyond a basic X desktop.")
+PY
+fi

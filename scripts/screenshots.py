@@ -133,6 +133,10 @@ def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
         # Settings: the demo county's file tested, then a preset that does not fit it.
         window.sync_panel.change_source_button.click()
         dialog = window.settings_dialog
+        # As on a screen of this size: the dialog as large as its form wants, within the screen (the
+        # offscreen platform's own screen is smaller than either size).
+        dialog.resize(min(size[0], dialog.content.sizeHint().width() + 60),
+                      min(size[1], dialog.content.sizeHint().height() + 80))
         dialog.run_test()
         wait_until(app, lambda: dialog.report is not None)
         shoot("settings", dialog)

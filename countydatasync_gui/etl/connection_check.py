@@ -20,11 +20,13 @@ from . import mapping, schema
 from .errors import SyncError
 from .settings import SourceSettings
 from .errors import LoginRefused
+from .file_source import FileSource
 from .source import describe_url
 from .sources import AnySource, open_source
 from .validate import validate_chunk
 
 SAMPLE_ROWS = 200
+PREVIEW_ROWS = 5  # rows of a file shown on the settings screen
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class ConnectionReport:
     notes: list[str] = field(default_factory=list)  # worth knowing, does not stop a sync
     password_rejected: bool = False  # the server refused the login: point the screen at the password
     details: str | None = None  # the technical cause, for a "Details" button
+    # A file's first rows as it holds them (every column of its header, values as text), for the screen
+    # to show beside the mapping; empty for databases.
+    sample_columns: list[str] = field(default_factory=list)
+    sample_rows: list[list[str]] = field(default_factory=list)
 
 
 def test_connection(settings: SourceSettings, sample_rows: int = SAMPLE_ROWS) -> ConnectionReport:
@@ -53,28 +59,50 @@ def test_connection(settings: SourceSettings, sample_rows: int = SAMPLE_ROWS) ->
             ok=False, connected=False, message=exc.message, details=exc.details,
             password_rejected=isinstance(exc, LoginRefused),
         )
+    # A file is opened, not connected to, and holds sheets or layers rather than tables.
+    is_file = isinstance(source, FileSource)
+    reached = f"Opened {source_words}" if is_file else f"Connected to {source_words}"
     if columns is None:
         listing = ", ".join(tables) if tables else "none"
+        part = "sheet or layer" if is_file else "table or view"
         return ConnectionReport(
             ok=False, connected=True, tables=tables,
-            message=(f"Connected to {source_words}, but it has no table or view named '{settings.table}'."
-                     if settings.table.strip() else f"Connected to {source_words}. Choose the table or view to read."),
-            problems=[f"Choose one of the tables and views it has: {listing}."],
+            message=(f"{reached}, but it has no {part} named '{settings.table}'."
+                     if settings.table.strip() else f"{reached}. Choose the {part} to read."),
+            problems=[f"Choose one of the {part.replace(' or ', 's and ')}s it has: {listing}."],
         )
     problems, notes = _check_mapping(settings, [name for name, _ in columns])
+    if isinstance(source, FileSource) and (open_note := source.open_in_excel()) is not None:
+        notes.insert(0, open_note)
+    preview_columns, preview_rows = _preview(source)
     if not problems:
         problems, more_notes = _check_sample(source, sample_rows)
         notes += more_notes
     if problems:
-        message = f"Connected to {source_words}, but the column mapping needs attention."
+        message = f"{reached}, but the column mapping needs attention."
+    elif is_file:
+        message = f"{reached}: it has {len(columns)} columns and the mapping is complete."
     else:
         message = f"Connected to {source_words}: table '{settings.table}' has {len(columns)} columns and the mapping is complete."
     return ConnectionReport(ok=not problems, connected=True, message=message, tables=tables, columns=columns,
-                            problems=problems, notes=notes)
+                            problems=problems, notes=notes, sample_columns=preview_columns, sample_rows=preview_rows)
 
 
 # Not a pytest test, whatever its name (tests import it).
 test_connection.__test__ = False  # type: ignore[attr-defined]
+
+
+def _preview(source: AnySource) -> tuple[list[str], list[list[str]]]:
+    """A file's header and first rows as text; nothing for a database (or a file whose rows cannot be read:
+    the sample check then says why)."""
+    if not isinstance(source, FileSource):
+        return [], []
+    try:
+        frame = source.preview(PREVIEW_ROWS)
+    except SyncError:
+        return [], []
+    rows = frame.astype(object).where(frame.notna(), None).values.tolist()
+    return [str(c) for c in frame.columns], [["" if v is None else str(v) for v in row] for row in rows]
 
 
 def _parses(url: str) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,20 @@ from .gis_source import GisReader
 from .settings import DEFAULT_TABLE, SourceSettings
 from .source import only_ids, resolve_mapping
 
+log = logging.getLogger(__name__)
+
 #: a column `read` adds to rows it could not read as the header says; `validate` rejects them with this text
 READ_PROBLEM = schema.READ_PROBLEM
 # How much of a text file is looked at to detect its encoding, delimiter and header row.
 _SAMPLE_BYTES = 256 * 1024
 _HEADER_SEARCH_LINES = 30
 _DELIMITERS = (",", "\t", "|", ";")
-# pyarrow reads a CSV in blocks of this size: a block is one chunk for validation (about 100,000
-# rows of a 20-column roll), so memory stays at a few blocks whatever the size of the file.
-_CSV_BLOCK_BYTES = 16 * 1024 * 1024
+# pyarrow reads a CSV in blocks of bytes, and a block is one chunk for validation: its size is
+# the settings' chunk_rows times the sample's bytes per line, so memory stays at a few chunks whatever
+# the size of the file, as for a database. Bounded: a block must hold the longest line, and a huge one
+# would only cost memory.
+_CSV_MIN_BLOCK_BYTES = 64 * 1024
+_CSV_MAX_BLOCK_BYTES = 256 * 1024 * 1024
 # The first bytes of an OLE2 compound file: what Excel writes for a workbook protected with a password.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -89,9 +95,50 @@ class FileSource:
         """An estimate of the rows a read returns (the whole file: files have no filter), for the progress bar."""
         return self._reader().estimate_rows()
 
+    def preview(self, rows: int) -> pd.DataFrame:
+        """The file's first `rows` rows as it holds them: every column of the header, before the mapping.
+
+        What Test connection shows beside the mapping, so a clerk can see which column holds what
+        even while the mapping is wrong. Raises like `read` when the file cannot be read.
+        """
+        reader = self._reader()
+        found = reader.columns()
+        if found is None:
+            self._resolved()  # a sheet or layer that does not exist: the same plain message as a sync
+        names = [name for name, _ in found or []]
+        chunks = reader.chunks(names, rows)
+        try:
+            first = next(iter(chunks), None)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # stop reading after the first chunk
+        frame = first.head(rows) if first is not None else pd.DataFrame(columns=names)
+        return frame.drop(columns=[READ_PROBLEM], errors="ignore")
+
+    def open_in_excel(self) -> str | None:
+        """A sentence when Excel's lock file sits beside the workbook (it is open there), else None.
+
+        The file is still read: what Excel last saved. Edits not yet saved are not in it, which the
+        clerk should know before trusting a sync or a test.
+        """
+        if self.kind != "excel":
+            return None
+        # Excel names its owner file "~$" + the workbook's name, the name's first two letters dropped when long.
+        for name in (f"~${self.path.name}", f"~${self.path.name[2:]}"):
+            lock = self.path.with_name(name)
+            if lock.is_file():
+                who = _lock_owner(lock)
+                return (f"The workbook '{self.path.name}' is open in Excel{f' by {who}' if who else ''}: CountyDataSync "
+                        "reads what was last saved, so edits not yet saved there are not included. Save and close it "
+                        "in Excel first to include them.")
+        return None
+
     def read(self, since: object, chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
         """Every row of the file (see the top of the module for why `since` is not applied here), mapped."""
         specs = self._resolved()
+        if (open_note := self.open_in_excel()) is not None:
+            log.warning(open_note)
         for raw in self._reader().chunks(mapping.source_columns(specs), chunk_rows):
             mapped = mapping.apply(raw, specs)
             if READ_PROBLEM in raw:
@@ -158,6 +205,16 @@ class FileSource:
         except MappingError:
             return None
         return spec.columns[0] if spec else None
+
+
+def _lock_owner(lock: Path) -> str | None:
+    """The user name in an Excel owner file: its first byte is the name's length, the name follows."""
+    try:
+        data = lock.read_bytes()[:60]
+    except OSError:
+        return None
+    name = data[1:1 + data[0]].decode("latin-1", "replace").strip() if data else ""
+    return name if name.isprintable() and name else None
 
 
 def _not_kind(path: Path, kind: str, exc: BaseException) -> SourceSchemaError:
@@ -270,10 +327,17 @@ class _CsvReader(_Reader):
     def columns(self) -> list[tuple[str, str]] | None:
         return [(name, "text") for name in self.header]
 
+    def _bytes_per_line(self) -> float:
+        return max(self.sample_bytes / max(self.sample_lines, 1), 1.0)
+
     def estimate_rows(self) -> int:
         """The file's size over the sample's bytes per line (cheap; only the progress bar uses it)."""
-        per_line = max(self.sample_bytes / max(self.sample_lines, 1), 1.0)
-        return max(int(self.path.stat().st_size / per_line) - self.header_index - 1, 0)
+        return max(int(self.path.stat().st_size / self._bytes_per_line()) - self.header_index - 1, 0)
+
+    def block_bytes(self, chunk_rows: int) -> int:
+        """The pyarrow block size that holds about `chunk_rows` lines of this file (see `_CSV_MIN_BLOCK_BYTES`)."""
+        wanted = int(chunk_rows * self._bytes_per_line())
+        return min(max(wanted, _CSV_MIN_BLOCK_BYTES), _CSV_MAX_BLOCK_BYTES)
 
     def _check_not_cut_off(self) -> None:
         """Refuse a file whose last line stops short without a line end: a copy cut off (a full disk, a dropped transfer).
@@ -309,7 +373,8 @@ class _CsvReader(_Reader):
             reader = pa_csv.open_csv(
                 self.path,
                 read_options=pa_csv.ReadOptions(skip_rows=self.header_index + 1, column_names=self.header,
-                                                encoding=self._python_encoding(), block_size=_CSV_BLOCK_BYTES,
+                                                encoding=self._python_encoding(),
+                                                block_size=self.block_bytes(chunk_rows),
                                                 use_threads=False),
                 parse_options=pa_csv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote or False,
                                                   newlines_in_values=True, invalid_row_handler=on_ragged),

@@ -188,8 +188,8 @@ def plan_sync(
         else:
             # Clerk words: "county edits up to" is the watermark, the re-read margin the look-back.
             log.info("County edits loaded so far: %s; reading the rows changed since %s",
-                     f"up to {state.watermark}" if state.watermark else "none (first sync)",
-                     f"{to_utc_text(since)} (re-read margin included)" if since else "the beginning")
+                     f"up to {_readable(state.watermark)}" if state.watermark else "none (first sync)",
+                     f"{_readable(to_utc_text(since))} (re-read margin included)" if since else "the beginning")
 
         # -- Extract and validate, chunk by chunk: memory stays at one chunk.
         progress.step(Step.COUNT)
@@ -393,7 +393,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             ))
             progress.check_cancelled()
         log.info("Committed run %s: county edits now loaded up to %s (before: %s)", run_id,
-                 change_set.watermark_after or "none", before.watermark or "none")
+                 _readable(change_set.watermark_after), _readable(before.watermark))
     except BaseException as exc:
         change_set._close()
         _record_failure_of(change_set, exc)
@@ -527,13 +527,19 @@ def leave_waiting(change_set: ChangeSet) -> None:
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
+def _readable(utc_text: str | None) -> str:
+    """A stored time as a log line shows it: "2026-12-03 17:48:55 UTC" ("none" if there is none)."""
+    return from_utc_text(utc_text).strftime("%Y-%m-%d %H:%M:%S UTC") if utc_text else "none"
+
+
 def _clamped_watermark(watermark: str | None, now: str) -> str | None:
     """The stored watermark, but never later than `now`: a folder whose watermark a future-dated row
     pushed ahead (before this was guarded against) would otherwise skip every real edit."""
     if watermark is None or watermark <= now:
         return watermark
     log.warning("The saved 'county edits up to' time %s is in the future (a source row dated ahead, or a wrong "
-                "clock); reading from now instead, %s, and saving that at the next commit", watermark, now)
+                "clock); reading from now instead, %s, and saving that at the next commit", _readable(watermark),
+                _readable(now))
     return now
 
 

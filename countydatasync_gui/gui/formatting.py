@@ -71,7 +71,7 @@ def field_text(field: str, value: object) -> str:
     field = journal_field(field)[1]  # the journal's old and new values read like the field itself
     if field in TIME_FIELDS:
         return local_time(str(value))
-    if field in ("mode", "status"):  # run history codes such as "first_sync", "nothing_to_do"
+    if field in ("mode", "status", "kind"):  # codes such as "first_sync", "nothing_to_do", the journal's "deleted"
         return str(value).replace("_", " ").capitalize()
     if field in MONEY_FIELDS and isinstance(value, (int, float)):
         return f"${value:,.0f}"

@@ -18,6 +18,7 @@ LAST_SUCCESS_BRUSH = QBrush(QColor("#cdeccd"))
 FAILED_BRUSH = QBrush(QColor("#fbe3e3"))
 #: Columns a clerk does not need day to day; the table browser still shows them.
 HIDDEN = ("finished_at", "source", "watermark_before", "rows_read")
+RARELY_FILLED = ("error", "undoes")
 
 
 class HistoryModel(SqliteTableModel):
@@ -130,6 +131,13 @@ class RunHistory(QWidget):
         for name in HIDDEN:
             if name in self.model.columns:
                 self.view.setColumnHidden(self.model.columns.index(name), True)
+        # Error and Undoes run are empty in most folders: shown once a run has one, so that at
+        # 1024 px the counts are not pushed off to the right by blank columns.
+        for name in RARELY_FILLED:
+            if name in self.model.columns:
+                column = self.model.columns.index(name)
+                filled = any(self.model.raw(row, column) not in (None, "") for row in range(self.model.rowCount()))
+                self.view.setColumnHidden(column, not filled)
         if not self.model.available or not self.model.total:
             self.hint.setText("No syncs yet. Each sync you run (committed, discarded, cancelled or failed) appears here.")
         else:

@@ -60,8 +60,8 @@ class ElidedLabel(QLabel):
 def narrow(box: QComboBox, characters: int) -> QComboBox:
     """Let a drop-down with long items be `characters` wide (its open list still shows them whole).
 
-    A combo box is as wide as its longest item by default: "County file (CSV, TSV, TXT,
-    Excel, Parquet or GIS layer)" made the settings screen wider than a 1024-pixel screen.
+    A combo box is as wide as its longest item by default: a long source kind or conversion
+    made the settings screen wider than a 1024-pixel screen.
     """
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     box.setMinimumContentsLength(characters)

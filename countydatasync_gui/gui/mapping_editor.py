@@ -68,7 +68,7 @@ class MappingEditor(QWidget):
             else:
                 for name, (words, _) in CONVERSIONS.items():
                     convert_box.addItem(words, name)
-            narrow(convert_box, 14)
+            narrow(convert_box, 20)
             label.setBuddy(column_box)
             grid.addWidget(label, row, 0)
             grid.addWidget(column_box, row, 1)

@@ -83,7 +83,7 @@ class ChangeReviewModel(PagedTableModel):
         """Sort by a header (column -1: back to parcel-id order); the pages are read again in that order."""
         name = self._columns[column] if 0 <= column < len(self._columns) else None
         wanted = (name, order == Qt.SortOrder.DescendingOrder) if name else None
-        if wanted != self._sort:
+        if wanted != self._sort and not self._frozen:  # frozen: the change set is being committed
             self._sort = wanted
             self.set_change_set(self._change_set, self._kind, self._search)
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
+from ..etl import schema
 from ..etl.config import config_path, save_config
 from ..etl.datafolder import DataFolder
 from ..etl.errors import SyncError
@@ -34,6 +35,7 @@ from .background import Lane
 from .connection_test import plain, report_html, run_test
 from .labels import narrow
 from .mapping_editor import MappingEditor
+from .sample_preview import SamplePreview
 from .source_form import FILE_KINDS, SourceForm
 from .table_form import TableForm
 
@@ -81,6 +83,7 @@ class SettingsDialog(QDialog):
         self.status = QLabel()
         self.status.setObjectName("testStatus")
         self.result = MessageBanner("connectionResult")
+        self.sample = SamplePreview()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("saveSettingsButton")
@@ -121,6 +124,7 @@ class SettingsDialog(QDialog):
         content.addLayout(top)
         content.addLayout(test_row)
         content.addWidget(self.result)
+        content.addWidget(self.sample)
         content.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setObjectName("settingsScroll")
@@ -139,6 +143,7 @@ class SettingsDialog(QDialog):
         self.preset_box.activated.connect(self._preset_chosen)
         self.table_box.activated.connect(self._table_chosen)
         self.source_form.kind_box.currentIndexChanged.connect(self._kind_changed)
+        self.source_form.problem.connect(lambda text: self.result.show_message("error", plain(text)))
         self._show(self.current.source)
         self._grow_to_fit()
         self._opened_with = self._entered()
@@ -162,6 +167,7 @@ class SettingsDialog(QDialog):
         self.table_form.show_schema(self.source_form.kind not in FILE_KINDS)  # files have no schemas
         # A report or an error about the previous kind of source ("file not found") no longer applies.
         self.result.hide()
+        self.sample.hide()
         self.status.setText("")
 
     def _entered(self) -> tuple[object, ...]:
@@ -230,6 +236,7 @@ class SettingsDialog(QDialog):
         self.busy.show()
         self.status.setText(f"Connecting to {describe_url(source.url)}…")
         self.result.hide()
+        self.sample.hide()
 
     @Slot(object)
     def _on_tested(self, report: ConnectionReport) -> None:
@@ -244,11 +251,20 @@ class SettingsDialog(QDialog):
             self.mapping_editor.mark_missing([name for name, _ in report.columns])
         kind = "success" if report.ok else "warning" if report.connected else "error"
         self.result.show_message(kind, report_html(report, self._message(report)), report.details)
+        self.sample.show_report(report, self._mapped_columns())
         self._grow_to_fit()
         if report.password_rejected:
             self.source_form.password_edit.setFocus()
             self.source_form.password_edit.selectAll()
         self.tested.emit(report)
+
+    def _mapped_columns(self) -> dict[str, str]:
+        """Source column (lower case) -> the label of the field it feeds, as the mapping on screen says."""
+        try:
+            specs = self.mapping_editor.mapping()
+        except SyncError:
+            return {}
+        return {column.lower(): schema.LABELS[field] for field, spec in specs.items() for column in spec.columns}
 
     def _grow_to_fit(self) -> None:
         """Make room for the form and a long report (within the screen; beyond it, the form scrolls)."""
@@ -283,7 +299,10 @@ class SettingsDialog(QDialog):
                 raise SyncError("Type or choose the table or view that holds the parcels (Test connection lists them).")
             source.zone()  # an unknown time zone, said now rather than at the next sync
             url = parse_url(source.url)
-            if self.source_form.kind in FILE_KINDS and not Path(url.database or "").is_file():
+            chosen = Path(url.database or "")
+            # A file geodatabase is a folder; every other source here is a file.
+            if self.source_form.kind in FILE_KINDS and not (chosen.is_file() or chosen.suffix.lower() == ".gdb"
+                                                            and chosen.is_dir()):
                 raise SyncError(f"The file {url.database} was not found. Choose the county's file with Browse….")
             if not self._untested_source_confirmed(source):
                 return

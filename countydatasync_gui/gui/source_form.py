@@ -28,8 +28,8 @@ FILE, SQLITE, POSTGRES, SQLSERVER, OTHER = "file", "sqlite", "postgresql", "mssq
 #: Kinds whose source is a file picked with Browse… (no server, no password).
 FILE_KINDS = (FILE, SQLITE)
 KINDS = (
-    (SQLITE, "SQLite file (on this computer or a shared drive)"),
-    (FILE, "County file (CSV, TSV, TXT, Excel, Parquet or GIS layer)"),
+    (SQLITE, "SQLite file (this computer or a shared drive)"),
+    (FILE, "County file: CSV/TXT, Excel, Parquet, GIS"),
     (POSTGRES, "PostgreSQL server"),
     (SQLSERVER, "SQL Server"),
     (OTHER, "Other (type a database address)"),
@@ -44,6 +44,7 @@ class SourceForm(QWidget):
     """Kind of source and its fields; `url()` and `password()` give what was entered."""
 
     changed = Signal()
+    problem = Signal(str)  # a choice that cannot be used, in plain words, for the screen's message
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,13 +54,17 @@ class SourceForm(QWidget):
         self.kind_box.setObjectName("sourceKind")
         for kind, words in KINDS:
             self.kind_box.addItem(words, kind)
-        narrow(self.kind_box, 24)
+        narrow(self.kind_box, 30)
         self.file_edit = QLineEdit()
         self.file_edit.setObjectName("sourceFile")
         self.file_edit.setPlaceholderText("the county's .sqlite file")
         self.file_edit.textChanged.connect(self.file_edit.setToolTip)  # the whole path, when the box is too narrow
         self.browse_button = QPushButton("Browse…")
         self.browse_button.setObjectName("sourceBrowse")
+        # An Esri file geodatabase is a folder ending in .gdb, which a file dialog cannot choose.
+        self.folder_button = QPushButton("Geodatabase folder…")
+        self.folder_button.setObjectName("sourceBrowseFolder")
+        self.folder_button.setToolTip("Choose an Esri file geodatabase: a folder whose name ends in .gdb")
         self.host_edit = self._line("sourceHost", "server name, e.g. gis-db.county.local")
         self.port_edit = self._line("sourcePort", "")
         self.port_edit.setValidator(QIntValidator(1, 65_535, self))
@@ -82,6 +87,7 @@ class SourceForm(QWidget):
         file_row.setContentsMargins(0, 0, 0, 0)
         file_row.addWidget(self.file_edit, 1)
         file_row.addWidget(self.browse_button)
+        file_row.addWidget(self.folder_button)
         self._server_row = server_row = QHBoxLayout()
         server_row.setContentsMargins(0, 0, 0, 0)
         server_row.addWidget(self.host_edit, 1)
@@ -101,6 +107,7 @@ class SourceForm(QWidget):
 
         self.kind_box.currentIndexChanged.connect(self._show_fields)
         self.browse_button.clicked.connect(self.browse)
+        self.folder_button.clicked.connect(self.browse_folder)
         for edit in (self.file_edit, self.host_edit, self.port_edit, self.database_edit, self.user_edit,
                      self.password_edit, self.address_edit):
             edit.textEdited.connect(lambda _text: self.changed.emit())
@@ -203,6 +210,20 @@ class SourceForm(QWidget):
         else:
             title, kinds = "Choose the county's SQLite file", "SQLite databases (*.sqlite *.sqlite3 *.db);;All files (*)"
         path, _ = QFileDialog.getOpenFileName(self, title, start, kinds)
+        self._chosen(path)
+
+    def browse_folder(self) -> None:
+        """Pick a file geodatabase (a `.gdb` folder) with the system's folder dialog."""
+        start = self.file_edit.text().strip() or str(Path.home())
+        path = QFileDialog.getExistingDirectory(self, "Choose the county's file geodatabase (.gdb folder)", start)
+        if path and Path(path).suffix.lower() != ".gdb":
+            words = (f"The folder '{Path(path).name}' is not a file geodatabase: its name should end in .gdb. "
+                     "Choose the .gdb folder itself, or use Browse… for a file.")
+            self.problem.emit(words)
+            return
+        self._chosen(path)
+
+    def _chosen(self, path: str) -> None:
         if path:
             self.file_edit.setText(path)
             self.changed.emit()
@@ -217,6 +238,8 @@ class SourceForm(QWidget):
                                 (self.user_edit, server),
                                 (self.password_edit, not on_file), (self.password_hint, not on_file)):
             self.form.setRowVisible(row, visible)
+        # After the file row is shown (which shows all of it): geodatabases are county files, not SQLite.
+        self.folder_button.setVisible(kind == FILE)
         self.file_edit.setPlaceholderText("the county's export, e.g. NAL23F202601.csv" if kind == FILE
                                           else "the county's .sqlite file")
         self.port_edit.setPlaceholderText(str(DEFAULT_PORTS.get(kind, "")))

@@ -19,6 +19,7 @@ from .table_model import GUI_BUSY_TIMEOUT_MS
 
 PARCEL_COLOUR, VALUE_COLOUR = "#4a7ab5", "#5a9e6f"
 CHART_FRAME_HEIGHT = 90  # about the title, the legend and the bottom axis
+TITLE = "The county by land use"
 
 
 def money(value: float) -> str:
@@ -38,6 +39,8 @@ class StatsChart(QWidget):
         self.groups: list[tuple[str, int, float]] = []
         self._series: QHorizontalBarSeries | None = None  # the chart's bars, once drawn
         self._label_height = 0
+        self._names_axis: QBarCategoryAxis | None = None  # the groups' names, and their usual font
+        self._names_font = QFont()
         self.view = QChartView()
         self.view.setObjectName("statsChart")
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -91,7 +94,17 @@ class StatsChart(QWidget):
         if self._series is None or not self.groups:
             return
         # The plot area is known once the chart is laid out; before that, the view less title, legend and axis.
-        plot = self.view.chart().plotArea().height() or self.view.height() - CHART_FRAME_HEIGHT
+        chart = self.view.chart()
+        # On a short chart the title gives its height to the bars, so that every group keeps its name.
+        roomy = self.view.height() >= len(self.groups) * 2 * self._label_height + CHART_FRAME_HEIGHT
+        chart.setTitle(TITLE if roomy else "")
+        # Qt drops every other group's name when they do not fit: a smaller font keeps them all.
+        names_font = QFont(self._names_font)
+        if not roomy:
+            names_font.setPointSizeF(max(6.0, names_font.pointSizeF() - 1.5))
+        if self._names_axis is not None:
+            self._names_axis.setLabelsFont(names_font)
+        plot = chart.plotArea().height() or self.view.height() - CHART_FRAME_HEIGHT
         self._series.setLabelsVisible(plot / (2 * len(self.groups)) >= self._label_height)
 
     def _build(self, parcels: int, value: float) -> QChart:
@@ -119,7 +132,7 @@ class StatsChart(QWidget):
         series.hovered.connect(lambda status, i, bars: self._tooltip(status, i, bars is count_set, groups))
 
         chart = QChart()
-        chart.setTitle("The county by land use")
+        chart.setTitle(TITLE)
         chart.setMargins(QMargins(2, 2, 2, 2))
         chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
@@ -140,6 +153,7 @@ class StatsChart(QWidget):
         for axis in (names, shares):
             axis.setLabelsFont(small)
             axis.setTruncateLabels(False)  # "Residential", not "..."
+        self._names_axis, self._names_font = names, small
         return chart
 
     @staticmethod

@@ -290,3 +290,15 @@ def test_command_line_syncs_a_relative_file_path(tmp_path: Path, monkeypatch: py
     (data / "config.toml").write_text('[source]\nurl = "../nal.csv"\npreset = "florida_nal"\n', encoding="utf-8")
     monkeypatch.chdir(data / "logs")
     assert main(["sync", "--data-dir", str(data), "--yes"]) == 0
+
+
+def test_csv_chunks_follow_the_settings_chunk_rows(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "nal.csv", nal_rows(20_000))
+    source = FileSource(settings_for(path).source)
+    for chunk_rows in (1_000, 5_000):
+        sizes = [len(chunk) for chunk in source.read(None, chunk_rows)]
+        assert sum(sizes) == 20_000
+        # A block of bytes holds about chunk_rows lines (the bytes per line come from a sample).
+        assert all(size <= 1.5 * chunk_rows for size in sizes), sizes
+        assert len(sizes) <= 1.5 * 20_000 / chunk_rows + 1, sizes
+    assert len(list(source.read(None, 1_000_000))) == 1  # a chunk larger than the file: one read
