@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from ..etl.connection_check import ConnectionReport
+from ..etl.session import ConnectionReport
 from .labels import shrinkable
 
 NOT_MAPPED = "not used"
