@@ -357,7 +357,9 @@ def _undo(args: argparse.Namespace) -> int:
         print(json.dumps({"status": "undone", "undo_runs": result.undo_runs, "undone_runs": result.undone_runs,
                           "counts": result.counts.as_dict()}))
     else:
-        print(f"Undid run {', '.join(map(str, result.undone_runs))}: {result.counts.to_apply:,} parcels put back "
+        put_back = result.counts.to_apply
+        print(f"Undid run {', '.join(map(str, result.undone_runs))}: {put_back:,} parcel{'' if put_back == 1 else 's'} "
+              "put back "
               f"(recorded as run {', '.join(map(str, result.undo_runs))}).")
     return 0
 
