@@ -62,6 +62,15 @@ def _run_module(module: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _fresh_run(run_dir: Path, pristine: Path) -> tuple[Path, Path]:
+    """An empty folder for one repeat, holding a copy of the pristine source to edit; returns both."""
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir()
+    source = run_dir / "source.sqlite"
+    shutil.copyfile(pristine, source)
+    return run_dir, source
+
+
 def run_size(parcels: int, repeat: int, work: Path, with_dlt: bool) -> dict[str, list[dict[str, float]]]:
     """All scenarios for one county size, `repeat` times each."""
     pristine = work / f"source-{parcels}.sqlite"
@@ -69,11 +78,7 @@ def run_size(parcels: int, repeat: int, work: Path, with_dlt: bool) -> dict[str,
         create_demo_county(pristine, parcels=parcels, seed=1)
     results: dict[str, list[dict[str, float]]] = defaultdict(list)
     for attempt in range(repeat):
-        run_dir = work / f"run-{parcels}-{attempt}"
-        shutil.rmtree(run_dir, ignore_errors=True)
-        run_dir.mkdir()
-        source = run_dir / "source.sqlite"
-        shutil.copyfile(pristine, source)
+        run_dir, source = _fresh_run(work / f"run-{parcels}-{attempt}", pristine)
         data = str(run_dir / "data")
         results["floor"].append(measure("floor", str(source), str(run_dir / "floor.sqlite")))
         results["limit"].append(measure("limit", str(source), str(run_dir / "limit.sqlite")))
@@ -114,11 +119,7 @@ def run_postgres(parcels: int, repeat: int, work: Path, with_dlt: bool) -> dict[
     results: dict[str, list[dict[str, float]]] = defaultdict(list)
     with throwaway_server() as server:
         for attempt in range(repeat):
-            run_dir = work / f"pg-run-{parcels}-{attempt}"
-            shutil.rmtree(run_dir, ignore_errors=True)
-            run_dir.mkdir()
-            edited = run_dir / "source.sqlite"
-            shutil.copyfile(pristine, edited)
+            run_dir, edited = _fresh_run(work / f"pg-run-{parcels}-{attempt}", pristine)
             data, dlt_args = str(run_dir / "data"), (str(run_dir / "dlt.sqlite"), str(run_dir / "dlt-pipelines"))
             url = load_county(server, "county", pristine)
             results[PG_FULL].append(measure("sync", url, data))
