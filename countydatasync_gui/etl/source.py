@@ -5,9 +5,9 @@ names go through its reflection and quoting, never into SQL text; the
 watermark is always a bound parameter. The rows themselves come the fastest
 way each source allows: a whole SQLite table through ADBC into Arrow, a
 PostgreSQL source through ADBC (COPY in binary), anything else streamed
-through SQLAlchemy. Rows come back with
-our field names (see `schema`), converted as the mapping says (see `mapping`),
-whatever the source calls its columns.
+through SQLAlchemy. Rows come back with our field names (see `schema`),
+converted as the mapping says (see `mapping`), whatever the source calls its
+columns.
 """
 
 from __future__ import annotations
@@ -281,9 +281,9 @@ class Source:
 
         The statement is SQLAlchemy's, compiled for PostgreSQL with $1-style
         placeholders, so the watermark stays a bound parameter. The driver
-        streams batches of about 16 MB, so memory stays flat. Values keep the
-        types validation already handles from psycopg (timestamps as datetimes,
-        `numeric` as text, which `validate` parses).
+        streams batches of about 16 MB, so memory stays flat. Timestamps arrive
+        as datetimes and numbers as numbers or text, all of which `validate`
+        already takes from psycopg.
         """
         import adbc_driver_postgresql.dbapi
         from sqlalchemy.dialects import postgresql
@@ -307,9 +307,8 @@ def _has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-# SQLite column affinities (sqlite.org/datatype3.html, section 3.1) by the declared type's words,
-# and the Arrow types the ADBC driver may return for a column of each without losing a value.
 def _affinity(declared: str) -> str:
+    """A SQLite column's affinity from its declared type's words (sqlite.org/datatype3.html, section 3.1)."""
     words = declared.upper()
     if "INT" in words:
         return "integer"
