@@ -32,9 +32,11 @@ test: lint
 	@bash scripts/ensure_mariadb.sh
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-# Not part of `make test`: sizes of 100,000 and 1,000,000 parcels take several minutes.
+# Not part of `make test`: sizes of 100,000 and 1,000,000 parcels take several minutes. The PostgreSQL
+# rows start the tests' throwaway server (ensure_postgres.sh installs it as root when missing; else they are left out).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@bash scripts/ensure_postgres.sh
 	$(BIN)/python -m bench.run
 
 # An installed copy must run: builds the sdist and the wheel, installs each into a fresh venv

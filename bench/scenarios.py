@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Callable
 
 
+def _source_url(source: str) -> str:
+    """A SQLAlchemy URL for a source given as a SQLite file or already as a URL (the PostgreSQL rows)."""
+    return source if "://" in source else f"sqlite:///{source}"
+
+
 def _engine_sync(source: str, data_dir: str) -> Callable[[], None]:
     """Our sync, as `countydatasync sync --yes` runs it: plan, then commit."""
     from countydatasync_gui.etl.datafolder import DataFolder
@@ -23,7 +28,7 @@ def _engine_sync(source: str, data_dir: str) -> Callable[[], None]:
     from countydatasync_gui.etl.sync import commit, plan_sync
 
     folder = DataFolder.resolve(data_dir)
-    settings = SyncSettings(SourceSettings(url=f"sqlite:///{source}"))
+    settings = SyncSettings(SourceSettings(url=_source_url(source)))
     freeze_startup_objects()  # as the command does before it plans
     return lambda: commit(plan_sync(folder, settings))
 
@@ -77,7 +82,7 @@ def _dlt(source: str, target: str, pipelines_dir: str) -> Callable[[], None]:
 
 def _run_dlt(dlt, sql_table, source: str, target: str, pipelines_dir: str) -> None:
     parcels = sql_table(
-        credentials=f"sqlite:///{source}", table="parcels", backend="pyarrow",
+        credentials=_source_url(source), table="parcels", backend="pyarrow",
         incremental=dlt.sources.incremental("last_updated"),
     )
     pipeline = dlt.pipeline(

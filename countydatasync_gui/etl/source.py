@@ -1,25 +1,35 @@
-"""Read parcel rows from the county's source database, in chunks, through SQLAlchemy.
+"""Read parcel rows from the county's source database, in chunks.
 
-Table and column names go through SQLAlchemy's reflection and quoting, never
-into SQL text; the watermark is always a bound parameter. Rows come back with
-our field names (see `schema`), converted as the mapping says (see `mapping`),
-whatever the source calls its columns.
+SQLAlchemy reflects the table and builds every statement: table and column
+names go through its reflection and quoting, never into SQL text; the
+watermark is always a bound parameter. The rows themselves come the fastest
+way each source allows: a whole SQLite table through ADBC into Arrow, a
+PostgreSQL source through ADBC (COPY in binary), anything else streamed
+through SQLAlchemy. Rows come back with our field names (see `schema`),
+converted as the mapping says (see `mapping`), whatever the source calls its
+columns.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import sqlite3
 from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
+import sqlalchemy.dialects.sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from . import mapping, schema
 from .errors import LoginRefused, MappingError, SourceSchemaError, SourceUnavailable
@@ -27,6 +37,8 @@ from .file_kinds import file_path, is_file_address
 from .passwords import password_help
 from .settings import SourceSettings
 from .validate import as_text
+
+log = logging.getLogger(__name__)
 
 # How a text cursor is filtered in SQL. Text sorts like time only within one format
 # and one zone; validation then drops every row before `since` exactly, so the SQL
@@ -146,7 +158,7 @@ class Source:
         finally:
             engine.dispose()
 
-    def _unavailable(self, exc: SQLAlchemyError) -> SourceUnavailable:
+    def _unavailable(self, exc: Exception) -> SourceUnavailable:
         """A driver error in plain words; a refused login says where the password comes from."""
         where = describe_url(self.settings.url)
         if any(words in str(exc).lower() for words in _AUTH_WORDS):
@@ -246,15 +258,173 @@ class Source:
             # Each source column once (two fields may share one); the mapping renames and converts.
             selected = [table.c[column] for column in mapping.source_columns(self._specs)]
             statement = self._select(table, since, *selected)
-            if self.url.get_backend_name() == "sqlite":
-                chunks = _read_sqlite(conn, statement, chunk_rows)
-            else:
-                # stream_results keeps a server-side cursor where the driver has one,
-                # so memory stays at one chunk whatever the size of the county.
-                streaming = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows)
-                chunks = pd.read_sql(statement, streaming, chunksize=chunk_rows)
-            for chunk in chunks:
+            # A whole-table read of a SQLite file goes through ADBC into Arrow (see `_read_sqlite_adbc`);
+            # the sqlite3 connection is closed first, so two SQLite copies never hold the file at once.
+            whole_table = since is None and self.url.get_backend_name() == "sqlite" and _adbc_readable(conn, table, selected)
+            if not whole_table:
+                yield from self._read_chunks(conn, statement, chunk_rows)
+                return
+        try:
+            for chunk in _read_sqlite_adbc(Path(self.url.database or ""), table, selected, chunk_rows):
                 yield mapping.apply(chunk, self._specs)
+        except (sqlite3.Error, pd.errors.DatabaseError) as exc:  # pandas wraps sqlite3's errors
+            raise self._unavailable(exc) from exc
+
+    def _read_chunks(self, conn: sa.Connection, statement: sa.Select, chunk_rows: int) -> Iterator[pd.DataFrame]:
+        """The streamed read over the open connection: pandas' sqlite3 reader, ADBC for PostgreSQL, else SQLAlchemy."""
+        backend = self.url.get_backend_name()
+        if backend == "sqlite":
+            chunks: Iterator[pd.DataFrame] = _read_sqlite(conn, statement, chunk_rows)
+        elif backend == "postgresql" and _has_module("adbc_driver_postgresql"):
+            chunks = self._read_postgresql_adbc(statement)
+        else:
+            # stream_results keeps a server-side cursor where the driver has one,
+            # so memory stays at one chunk whatever the size of the county.
+            streaming = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows)
+            chunks = pd.read_sql(statement, streaming, chunksize=chunk_rows)
+        for chunk in chunks:
+            yield mapping.apply(chunk, self._specs)
+
+    def _read_postgresql_adbc(self, statement: sa.Select) -> Iterator[pd.DataFrame]:
+        """A PostgreSQL source's rows through ADBC (COPY in binary where it can), as Arrow record batches.
+
+        The statement is SQLAlchemy's, compiled for PostgreSQL with $1-style
+        placeholders, so the watermark stays a bound parameter. The driver
+        streams batches of about 16 MB, so memory stays flat. Timestamps arrive
+        as datetimes and numbers as numbers or text, all of which `validate`
+        already takes from psycopg.
+        """
+        import adbc_driver_postgresql.dbapi
+        from sqlalchemy.dialects import postgresql
+
+        sql, params = _sql_and_params(statement, postgresql.dialect(paramstyle="numeric_dollar"))
+        url = self.url.set(drivername="postgresql", query={**self.url.query, "connect_timeout": "15"})
+        if self.settings.password is not None:
+            url = url.set(password=self.settings.password)
+        try:
+            with adbc_driver_postgresql.dbapi.connect(url.render_as_string(hide_password=False)) as conn, conn.cursor() as cur:
+                cur.execute(sql, parameters=params or None)
+                for batch in cur.fetch_record_batch():
+                    if batch.num_rows:
+                        yield batch.to_pandas()
+        except (adbc_driver_postgresql.dbapi.Error, OSError) as exc:  # OSError: the Arrow stream broke off
+            raise self._unavailable(exc) from exc
+
+
+def _has_module(name: str) -> bool:
+    """Whether an optional driver is installed (without importing it yet)."""
+    return importlib.util.find_spec(name) is not None
+
+
+def _affinity(declared: str) -> str:
+    """A SQLite column's affinity from its declared type's words (sqlite.org/datatype3.html, section 3.1)."""
+    words = declared.upper()
+    if "INT" in words:
+        return "integer"
+    if any(w in words for w in ("CHAR", "CLOB", "TEXT")):
+        return "text"
+    if not words or "BLOB" in words:
+        return "blob"
+    return "real" if any(w in words for w in ("REAL", "FLOA", "DOUB")) else "numeric"
+
+
+def _adbc_readable(conn: sa.Connection, table: sa.Table, selected: list[sa.Column]) -> bool:
+    """Whether a whole-table read of this SQLite source may go through ADBC (`_read_sqlite_adbc`).
+
+    It needs the ADBC driver, a rowid table (not a view or WITHOUT ROWID: chunks
+    are cut by rowid) and declared text or numeric types on every column read
+    (a column without one may mix any storage classes, which ADBC cannot type).
+    """
+    if not _has_module("adbc_driver_sqlite") or any(c.name.lower() in ("_rowid_", "rowid", "oid") for c in table.c):
+        return False
+    if any(isinstance(c.type, sa.types.NullType) or _affinity(_type_name(c.type)) == "blob" for c in selected):
+        return False
+    try:
+        conn.execute(sa.select(sa.literal_column("_rowid_")).select_from(table).limit(0))
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+_ROWID: sa.ColumnClause = sa.literal_column("_rowid_")
+_FIRST_ROWID = -(2**63)  # below every rowid: the first chunk starts after it
+
+
+def _read_sqlite_adbc(path: Path, table: sa.Table, selected: list[sa.Column], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Every row of a SQLite source table through the ADBC SQLite driver, into Arrow, a rowid range at a time.
+
+    A million parcels read in 0.85 s against 2.5 s through sqlite3 (pandas
+    `read_sql` with `dtype_backend="pyarrow"` over sqlite3 took 2.6 s: the time
+    is in sqlite3's Python row objects, not in the frames). ADBC's chunks
+    share one read transaction, so they are one snapshot of the file.
+
+    ADBC types each column per result from its values, and a column mixing
+    storage classes (a number column holding "twelve") comes back as text with
+    numbers rounded to 7 digits. So each chunk is its own statement (rowid after
+    the last one read, in rowid order, `chunk_rows` at a time), and a chunk whose
+    types do not fit the declared types, or that ADBC cannot read, ends the ADBC
+    read: the rest is read through sqlite3, exactly as before, with ADBC's
+    connection closed first (see `adbc_files`).
+    """
+    from . import adbc_files
+
+    statement = (sa.select(*selected, _ROWID.label("_rowid_")).select_from(table).where(_ROWID > sa.bindparam("after"))
+                 .order_by(_ROWID).limit(chunk_rows))
+    dialect = sa.dialects.sqlite.dialect()
+    affinities = {c.name: _affinity(_type_name(c.type)) for c in selected}
+    after = _FIRST_ROWID
+    try:
+        adbc = adbc_files.connect_read_only(path)
+    except adbc_files.AdbcRefused as refused:
+        # Something else in this process has the file open (a settings screen's test, say): sqlite3 only.
+        log.debug("Reading %s through sqlite3: %s", path.name, refused.message)
+    else:
+        with closing(adbc) as conn:
+            cursor = conn.cursor()
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(chunk_rows)})
+            while True:
+                try:
+                    cursor.execute(*_sql_and_params(statement, dialect, after=after))
+                    batch = cursor.fetch_arrow_table()
+                except (conn.Error, OSError):  # OSError: the Arrow stream reports a type it cannot convert
+                    break
+                if not _fits(batch, affinities):
+                    break
+                if not batch.num_rows:
+                    return
+                after = batch.column("_rowid_")[-1].as_py()
+                yield batch.drop_columns(["_rowid_"]).to_pandas()
+    # A chunk ADBC could not type, or ADBC refused: the rest through sqlite3, ADBC's connection closed above.
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        rest = sa.select(*selected).select_from(table).where(_ROWID > sa.bindparam("after")).order_by(_ROWID)
+        sql, params = _sql_and_params(rest, dialect, after=after)
+        yield from pd.read_sql(sql, db, params=params, chunksize=chunk_rows)
+
+
+def _sql_and_params(statement: sa.Select, dialect: sa.Dialect, **values: object) -> tuple[str, tuple]:
+    """A statement compiled for `dialect`: its SQL text and bound values in placeholder order.
+
+    `values` fill parameters the statement leaves open (`bindparam`); the values
+    always travel as parameters, never in the SQL text.
+    """
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    params = compiled.construct_params(values or None) or {}
+    return compiled.string, tuple(params[name] for name in compiled.positiontup or ())
+
+
+def _fits(batch: pa.Table, affinities: dict[str, str]) -> bool:
+    """Whether every column of an ADBC chunk has a type its declared affinity gives exactly (all-NULL fits any)."""
+    for name, affinity in affinities.items():
+        column = batch.column(name)
+        if column.null_count == len(column):
+            continue
+        kind = column.type
+        exact = pa.types.is_string(kind) or pa.types.is_large_string(kind) if affinity == "text" else (
+            pa.types.is_integer(kind) or pa.types.is_floating(kind))
+        if not exact:
+            return False
+    return True
 
 
     def read_ids(self, ids: list[str], chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
@@ -292,10 +462,8 @@ def _read_sqlite(conn: sa.Connection, statement: sa.Select, chunk_rows: int) -> 
     parcels read in 2.1 s instead of 3.3 s. Values arrive as SQLite stores them,
     which `validate` expects anyway.
     """
-    compiled = statement.compile(dialect=conn.dialect)
-    values = compiled.construct_params()
-    params = [values[name] for name in compiled.positiontup or ()]
-    return pd.read_sql(compiled.string, conn.connection.driver_connection, params=params, chunksize=chunk_rows)
+    sql, params = _sql_and_params(statement, conn.dialect)
+    return pd.read_sql(sql, conn.connection.driver_connection, params=params, chunksize=chunk_rows)
 
 
 def naive_wall_clock_bound(since: datetime, zone: ZoneInfo) -> str:

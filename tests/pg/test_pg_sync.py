@@ -187,3 +187,41 @@ def test_server_gone_mid_extract_fails_clearly_and_commits_nothing(
     assert load_state(folder.working_db).watermark == before[1]
     assert recent_runs(folder.working_db)["status"].iloc[0] == "failed"
     assert pg_server.password not in str(raised.value.details)
+
+
+def test_rows_come_through_adbc_with_the_watermark_a_bound_parameter(
+    folder: DataFolder, pg_server: PgServer, county: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import adbc_driver_postgresql.dbapi
+
+    queries: list[tuple[str, tuple | None]] = []
+    real_connect = adbc_driver_postgresql.dbapi.connect
+
+    def connect(uri: str, **kwargs: object):
+        connection = real_connect(uri, **kwargs)
+        real_cursor = connection.cursor
+
+        def cursor(*args: object, **cursor_kwargs: object):
+            opened = real_cursor(*args, **cursor_kwargs)
+            real_execute = opened.execute
+
+            def execute(sql: str, parameters: tuple | None = None, **more: object):
+                queries.append((sql, parameters))
+                return real_execute(sql, parameters, **more)
+
+            opened.execute = execute
+            return opened
+
+        connection.cursor = cursor
+        return connection
+
+    monkeypatch.setattr(adbc_driver_postgresql.dbapi, "connect", connect)
+    settings = SyncSettings(SourceSettings(url=pg_server.url(county)))
+    sync(folder, settings)
+    with pg_server.connect(county) as db:
+        db.execute(INSERT, row("01-0007", "2024-03-10 10:45:00+00"))
+    second = sync(folder, settings)
+
+    assert second.counts.new == 1
+    assert [params for _, params in queries] == [None, (pd.Timestamp("2024-03-10 09:30:00", tz="UTC").to_pydatetime(),)]
+    assert "$1" in queries[1][0] and "2024" not in queries[1][0]  # the watermark never enters the SQL text
