@@ -24,12 +24,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
+from PySide6.QtCore import QEventLoop, QItemSelectionModel, QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from countydatasync_gui.etl.config import load_settings  # noqa: E402
 from countydatasync_gui.etl.datafolder import DataFolder  # noqa: E402
 from countydatasync_gui.etl.demo import create_demo_county, edit_demo_county  # noqa: E402
 from countydatasync_gui.etl.progress import Step  # noqa: E402
+from countydatasync_gui.etl.session import SyncSession  # noqa: E402
 from countydatasync_gui.gui.main_window import MainWindow  # noqa: E402
 from countydatasync_gui.gui.menus import show_user_guide  # noqa: E402
 from countydatasync_gui.gui.review import FILTERS  # noqa: E402
@@ -116,6 +118,16 @@ def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
         window.review.search.returnPressed.emit()
         shoot("review-search-elsewhere")
         window.review.search.clear()
+        window.review.search.returnPressed.emit()  # at once, not after the search's typing delay
+        # Three parcels held back: they read "Held back", and Commit leaves them out.
+        selection = window.review.view.selectionModel()
+        for row in range(3):
+            selection.select(window.review.model.index(row, 0),
+                             QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        window.review.toggle_hold()
+        selection.clearSelection()
+        shoot("review-held")
+        held_parcel = window.review.held_ids()[0]
         window.ask = lambda *_: True  # the flagged-rows question
         window.review.commit_button.click()
         wait_until(app, lambda: not window.runner.busy)
@@ -125,7 +137,24 @@ def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
             window.browser.select_table(table.table)
             shoot(f"browser-{table.table}")
         window.tabs.setCurrentWidget(window.history)
+        window.history.view.selectRow(0)  # Save report…, Print… and Undo this sync… apply to it
         shoot("history")
+        history = window.show_parcel_history(held_parcel)
+        wait_until(app, lambda: history.model.rowCount() > 0)
+        shoot("parcel-history", history)
+        history.close()
+
+        # A sync planned overnight (`countydatasync sync --stage`), found when the window is activated.
+        edit_demo_county(folder.demo_source, changes=40, seed=9)
+        night = SyncSession(folder, load_settings(folder))
+        night.plan()
+        night.stage()
+        window.check_waiting()
+        wait_until(app, lambda: window.change_set is not None and not window.runner.busy)
+        window.tabs.setCurrentWidget(window.review)
+        shoot("waiting")
+        window.discard_changes()
+        wait_until(app, lambda: not window.runner.busy)
         guide = show_user_guide(window)
         shoot("user-guide", guide)
         guide.close()
@@ -155,6 +184,7 @@ def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
         window.message_banner.details_button.click()
         shoot("error-details")
     finally:
+        window.ask = lambda *_: True  # a failed shot must not leave a question open on the way out
         window.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return shots

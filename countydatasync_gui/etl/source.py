@@ -310,6 +310,31 @@ class Source:
         except (adbc_driver_postgresql.dbapi.Error, OSError) as exc:  # OSError: the Arrow stream broke off
             raise self._unavailable(exc) from exc
 
+    def read_ids(self, ids: list[str], chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
+        """The rows of these parcel ids, whatever their timestamp (held parcels; see `reoffer`), mapped like `read`.
+
+        A bound IN list per slice of `ID_SLICE` ids on the id column; an id
+        mapped from several columns or converted cannot be matched in SQL, so
+        then the whole table is read. Either way the mapped rows are filtered
+        by id, so no other parcel comes in.
+        """
+        if not ids:
+            return
+        with self._connection() as conn:
+            table = self.table(conn)
+            selected = [table.c[column] for column in mapping.source_columns(self._specs)]
+            spec = self._specs[schema.ID]
+            direct = len(spec.columns) == 1 and spec.convert is None
+            slices = [ids[first:first + ID_SLICE] for first in range(0, len(ids), ID_SLICE)] if direct else [ids]
+            for wanted in slices:
+                statement = sa.select(*selected).select_from(table)
+                if direct:
+                    statement = statement.where(table.c[spec.columns[0]].in_(wanted))
+                for chunk in pd.read_sql(statement, conn, chunksize=chunk_rows):
+                    found = only_ids(mapping.apply(chunk, self._specs), set(wanted))
+                    if len(found):
+                        yield found
+
 
 def _has_module(name: str) -> bool:
     """Whether an optional driver is installed (without importing it yet)."""
@@ -425,32 +450,6 @@ def _fits(batch: pa.Table, affinities: dict[str, str]) -> bool:
         if not exact:
             return False
     return True
-
-
-    def read_ids(self, ids: list[str], chunk_rows: int) -> Generator[pd.DataFrame, None, None]:
-        """The rows of these parcel ids, whatever their timestamp (held parcels; see `reoffer`), mapped like `read`.
-
-        A bound IN list per slice of `ID_SLICE` ids on the id column; an id
-        mapped from several columns or converted cannot be matched in SQL, so
-        then the whole table is read. Either way the mapped rows are filtered
-        by id, so no other parcel comes in.
-        """
-        if not ids:
-            return
-        with self._connection() as conn:
-            table = self.table(conn)
-            selected = [table.c[column] for column in mapping.source_columns(self._specs)]
-            spec = self._specs[schema.ID]
-            direct = len(spec.columns) == 1 and spec.convert is None
-            slices = [ids[first:first + ID_SLICE] for first in range(0, len(ids), ID_SLICE)] if direct else [ids]
-            for wanted in slices:
-                statement = sa.select(*selected).select_from(table)
-                if direct:
-                    statement = statement.where(table.c[spec.columns[0]].in_(wanted))
-                for chunk in pd.read_sql(statement, conn, chunksize=chunk_rows):
-                    found = only_ids(mapping.apply(chunk, self._specs), set(wanted))
-                    if len(found):
-                        yield found
 
 
 def _read_sqlite(conn: sa.Connection, statement: sa.Select, chunk_rows: int) -> Iterator[pd.DataFrame]:
