@@ -26,16 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .errors import SyncError
+from .errors import AdbcRefused
 
 #: File names of a data folder's databases, which only `sqlite3` may open.
 FOLDER_DATABASE_NAMES = frozenset({schema.WORKING_DB_FILE, schema.STATS_DB_FILE})
 #: The data folder's subfolder of staged change sets (see `DataFolder.pending_dir`).
 PENDING_FOLDER = "pending"
-
-
-class AdbcRefused(SyncError):
-    """ADBC was asked to open a file that another SQLite copy in this process may have open."""
 
 
 def check_allowed(path: Path) -> None:

@@ -81,3 +81,19 @@ class SyncCancelled(SyncError):
 
     def __init__(self) -> None:
         super().__init__("The sync was cancelled. Nothing was changed.")
+
+
+class UndoBlocked(SyncError):
+    """Later runs changed some of the same parcels: undoing this one alone would lose their changes."""
+
+    def __init__(self, run_id: int, later_runs: list[int]) -> None:
+        runs = ", ".join(str(r) for r in later_runs)
+        super().__init__(
+            f"Later syncs changed some of the same parcels (run {runs}). Undo those too, newest first, "
+            f"back to and including run {run_id}, or undo nothing.",
+        )
+        self.later_runs = later_runs
+
+
+class AdbcRefused(SyncError):
+    """ADBC was asked to open a file that another SQLite copy in this process may have open."""

@@ -43,7 +43,8 @@ from .state import RunStatus, SyncState, load_state, parcel_history, recent_runs
 from .sync import (
     MAX_REVIEW_AGE, ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
 )
-from .undo import UndoBlocked, UndoResult, undo_run
+from .errors import UndoBlocked
+from .undo import UndoResult, undo_run
 
 __all__ = [
     "KINDS", "MAX_REVIEW_AGE", "Changes", "ChangeSet", "ConnectionReport", "Counts", "FolderView", "NextStep", "Phase", "ReviewClass",

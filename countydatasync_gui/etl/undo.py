@@ -24,7 +24,7 @@ from . import reoffer, schema, stats, store
 from .changeset import Counts
 from .datafolder import DataFolder
 from .db import sqlite_engine
-from .errors import SyncError
+from .errors import SyncError, UndoBlocked
 from .schema import ChangeKind
 from .state import RunRecord, RunStatus, SyncState, read_state, record_run, save_state
 from .timeutil import now_utc, to_utc_text
@@ -45,18 +45,6 @@ _REVERSED_JOURNAL = f"""
            {", ".join(f"new_{f}, old_{f}" for f in schema.VALUE_FIELDS)}
     FROM journal WHERE run_id = :run AND kind IN ({_APPLIED}) ORDER BY rowid
 """
-
-
-class UndoBlocked(SyncError):
-    """Later runs changed some of the same parcels: undoing this one alone would lose their changes."""
-
-    def __init__(self, run_id: int, later_runs: list[int]) -> None:
-        runs = ", ".join(str(r) for r in later_runs)
-        super().__init__(
-            f"Later syncs changed some of the same parcels (run {runs}). Undo those too, newest first, "
-            f"back to and including run {run_id}, or undo nothing.",
-        )
-        self.later_runs = later_runs
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import adbc_driver_sqlite.dbapi
 import pytest
 
 from countydatasync_gui.etl import adbc_files
-from countydatasync_gui.etl.adbc_files import AdbcRefused, check_allowed
+from countydatasync_gui.etl.adbc_files import check_allowed
+from countydatasync_gui.etl.errors import AdbcRefused
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
 from tests.support import SourceTable, parcel, read_table, sync

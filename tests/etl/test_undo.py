@@ -14,7 +14,8 @@ from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import SyncError
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.sync import discard, plan_sync
-from countydatasync_gui.etl.undo import UndoBlocked, undo_run
+from countydatasync_gui.etl.errors import UndoBlocked
+from countydatasync_gui.etl.undo import undo_run
 from tests.support import SourceTable, parcel, read_table, sync, working_fields
 
 
