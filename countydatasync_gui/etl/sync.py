@@ -301,7 +301,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             "Check that the source is complete; if the deletions are right, confirm them explicitly "
             "(--allow-mass-delete on the command line)."
         )
-    if now_utc() - from_utc_text(change_set.started_at) > MAX_REVIEW_AGE:
+    if too_old_to_commit(change_set.started_at):
         raise ReviewOutdated(
             f"This review was planned on {local_words(change_set.started_at)}, more than a week ago. "
             "Discard it and sync again for a fresh one."
@@ -438,6 +438,16 @@ class WaitingReview:
     mode: str
     source: str
     counts: Counts
+
+    @property
+    def too_old(self) -> bool:
+        """Planned longer ago than `MAX_REVIEW_AGE`: commit refuses it, sync again instead."""
+        return too_old_to_commit(self.planned_at)
+
+
+def too_old_to_commit(planned_at: str) -> bool:
+    """Whether a change set planned at `planned_at` (UTC text) is past `MAX_REVIEW_AGE`, the county having moved on."""
+    return now_utc() - from_utc_text(planned_at) > MAX_REVIEW_AGE
 
 
 def stage(change_set: ChangeSet) -> WaitingReview:

@@ -20,7 +20,6 @@ from ..etl.datafolder import DataFolder
 from ..etl.session import (
     MAX_REVIEW_AGE, ChangeSet, FolderView, NextStep, RunStatus, SyncResult, UndoResult, WaitingReview,
 )
-from ..etl.timeutil import from_utc_text, now_utc
 from .background import wait_for_background
 from .banner import MessageBanner
 from .confirm import MassDeleteDialog
@@ -199,12 +198,12 @@ class MainWindow(QMainWindow):
         """
         if self.runner.busy or self.change_set is not None or self._close_after_run:
             return
-        waiting = self.runner.view_waiting()
+        waiting = self.view.waiting()
         if waiting is None or waiting.planned_at == self._waiting_refused or self.folder.lock_holder() is not None:
             return
         self._waiting_refused = waiting.planned_at  # if taking it up fails, say so once, not at every activation
         self._set_mode(RUNNING, "Opening the sync that is waiting for your review…")
-        self.runner.open_waiting(self.source_choice.request(False, self.chunk_rows))
+        self.runner.open_waiting(self.source_choice.request(False, self.chunk_rows), waiting)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -216,7 +215,7 @@ class MainWindow(QMainWindow):
         self._waiting_refused = None
         text = (f"A sync planned {planned_when(waiting.planned_at)} is waiting for your review: "
                 f"{counts_words(waiting.counts)}. Commit or Discard it as usual.")
-        if now_utc() - from_utc_text(waiting.planned_at) > MAX_REVIEW_AGE:
+        if waiting.too_old:
             text += (f" It is over {MAX_REVIEW_AGE.days} days old, too old to commit: press Discard, "
                      "then Sync now for a fresh look.")
         self.message_banner.show_message("info", text)

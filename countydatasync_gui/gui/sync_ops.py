@@ -23,7 +23,7 @@ from ..etl.errors import SourceSchemaError, SourceUnavailable, SyncError
 from ..etl.logs import LOG_FILE
 from ..etl.progress import Step
 from ..etl.session import (
-    Changes, ChangeSet, FolderView, NextStep, SyncResult, SyncSession, UndoBlocked, UndoResult, WaitingReview,
+    Changes, ChangeSet, NextStep, SyncResult, SyncSession, UndoBlocked, UndoResult, WaitingReview,
 )
 from .background import JobProgress, Lane
 
@@ -136,16 +136,11 @@ class SyncOps(QObject):
         self.lane.start(lambda progress: _plan(request, progress), on_result=self._on_planned,
                         on_error=self._on_error, on_cancelled=self._on_cancelled)
 
-    def open_waiting(self, request: SyncRequest) -> None:
-        """Take up the change set waiting in the folder; `took_up_waiting`, then `planned` (or `failed`) follows."""
+    def open_waiting(self, request: SyncRequest, waiting: WaitingReview) -> None:
+        """Take up `waiting`, the change set waiting in the folder; `took_up_waiting`, then `planned` (or `failed`) follows."""
         self._refuse_if_busy()
-        waiting = self.view_waiting()
         self.lane.start(lambda _progress: _open_waiting(request), on_result=lambda planned: self._on_taken_up(
             planned, waiting), on_error=self._on_error, on_cancelled=self._on_cancelled)
-
-    def view_waiting(self) -> WaitingReview | None:
-        """The change set waiting in the folder for review, if any (read without the folder's lock)."""
-        return FolderView(self.folder).waiting()
 
     def put_back_now(self) -> None:
         """On the GUI thread, as the window closes: a taken-up waiting change set goes back, unchanged, for later."""
@@ -204,7 +199,7 @@ class SyncOps(QObject):
         self.lane.start(lambda progress: session.commit(progress=progress), on_result=self._on_committed,
                         on_error=self._on_error, on_cancelled=self._on_cancelled)
 
-    def _on_taken_up(self, planned: tuple[SyncSession, ChangeSet], waiting: WaitingReview | None) -> None:
+    def _on_taken_up(self, planned: tuple[SyncSession, ChangeSet], waiting: WaitingReview) -> None:
         self.reviewing_waiting = True
         self.took_up_waiting.emit(waiting)
         self._on_planned(planned)
