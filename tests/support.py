@@ -12,7 +12,8 @@ from countydatasync_gui.etl import schema
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
 from countydatasync_gui.etl.state import load_state
-from countydatasync_gui.etl.sync import SyncResult, commit, plan_sync
+from countydatasync_gui.etl.session import SyncSession
+from countydatasync_gui.etl.sync import SyncResult, WaitingReview, commit, plan_sync
 
 
 class SourceTable:
@@ -89,6 +90,13 @@ def sync(folder: DataFolder, source: SourceTable, **options: object) -> SyncResu
     allow = bool(options.pop("allow_mass_delete", False))
     settings = options.pop("settings", None) or source.settings()
     return commit(plan_sync(folder, settings, **options), allow_mass_delete=allow)
+
+
+def stage(folder: DataFolder, settings: SyncSettings) -> WaitingReview:
+    """Plan a sync and leave it waiting in the folder, as the nightly `countydatasync sync --stage` does."""
+    session = SyncSession(folder, settings)
+    session.plan()
+    return session.stage()
 
 
 def snapshot(folder: DataFolder) -> tuple[pd.DataFrame, pd.DataFrame, str | None, pd.DataFrame]:

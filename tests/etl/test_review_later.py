@@ -14,7 +14,7 @@ from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import ChangeSetClosed, ReviewOutdated, SourceChanged
 from countydatasync_gui.etl.session import Phase, SyncSession
 from countydatasync_gui.etl.state import RunStatus, load_state
-from tests.support import SourceTable, assert_unchanged, parcel, read_table, snapshot, working_fields
+from tests.support import SourceTable, assert_unchanged, parcel, read_table, snapshot, stage, working_fields
 
 CLI = [sys.executable, "-m", "countydatasync_gui.cli"]
 
@@ -63,9 +63,7 @@ def test_a_staged_sync_waits_unlocked_and_is_committed_by_another_session(folder
 
 
 def test_a_waiting_sync_is_never_applied_to_a_working_table_that_moved_on(folder: DataFolder, edited: SourceTable) -> None:
-    night = SyncSession(folder, edited.settings())
-    night.plan()
-    night.stage()
+    stage(folder, edited.settings())
     SyncSession(folder, edited.settings()).run(confirm=lambda change_set: True)  # someone synced in between
     edited.update("01-0005", owner="LATER EDIT", last_updated="2024-03-01 00:00:00")
     before = snapshot(folder)
@@ -80,9 +78,7 @@ def test_a_waiting_sync_is_never_applied_to_a_working_table_that_moved_on(folder
 
 
 def test_a_review_older_than_a_week_asks_for_a_fresh_sync(folder: DataFolder, edited: SourceTable) -> None:
-    night = SyncSession(folder, edited.settings())
-    night.plan()
-    night.stage()
+    stage(folder, edited.settings())
     with sqlite3.connect(folder.waiting_review) as db:  # as if planned eight days ago
         plan = json.loads(db.execute("SELECT body FROM plan").fetchone()[0])
         plan["started_at"] = "2020-01-01T02:00:00.000000Z"
@@ -113,9 +109,7 @@ def test_staging_again_replaces_the_waiting_sync_and_discard_records_it(folder: 
 
 
 def test_a_waiting_sync_from_another_source_is_not_taken_up(folder: DataFolder, edited: SourceTable, tmp_path: Path) -> None:
-    session = SyncSession(folder, edited.settings())
-    session.plan()
-    session.stage()
+    stage(folder, edited.settings())
     other = SourceTable(tmp_path / "other.sqlite")
 
     with pytest.raises(SourceChanged, match="another source"):

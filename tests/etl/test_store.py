@@ -20,7 +20,7 @@ from countydatasync_gui.etl.report import write_run_report
 from countydatasync_gui.etl.state import load_state
 from countydatasync_gui.etl.sync import discard, plan_sync
 from countydatasync_gui.etl.timeutil import now_utc, to_utc_text
-from tests.support import SourceTable, parcel, read_table, sync, working_fields
+from tests.support import SourceTable, parcel, read_table, stage, sync, working_fields
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "v0.1.0"
 
@@ -179,9 +179,7 @@ def test_status_and_a_report_read_a_folder_of_release_0_1_0_before_it_is_migrate
 
 # -- A change set staged for review by one release and taken up by another -------------------------
 def _staged(folder: DataFolder, county: SourceTable) -> Path:
-    session = SyncSession(folder, county.settings())
-    session.plan()
-    session.stage()
+    stage(folder, county.settings())
     return folder.waiting_review
 
 

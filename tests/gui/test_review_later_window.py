@@ -11,14 +11,12 @@ from countydatasync_gui.etl.demo import edit_demo_county
 from countydatasync_gui.etl.session import ReviewClass, RunStatus, SyncSession
 from countydatasync_gui.etl.state import load_state
 from tests.gui.conftest import commit, sync
-from tests.support import read_table
+from tests.support import read_table, stage
 
 
 def _stage_overnight(folder) -> None:
-    """What the scheduled `countydatasync sync --stage` does at night: plan, and leave it waiting."""
-    session = SyncSession(folder, load_settings(folder))
-    session.plan()
-    session.stage()
+    """What the scheduled `countydatasync sync --stage` does at night, on the demo county."""
+    stage(folder, load_settings(folder))
 
 
 def _first_sync_then_edits(qtbot, make_window, folder, changes: int = 40):
