@@ -1,24 +1,11 @@
 #!/usr/bin/env bash
 # Make sure MariaDB's server binaries (mariadb-install-db, mariadbd) are installed: the tests
-# in tests/mysql start a throwaway server with them. Installs Debian's `mariadb-server`
-# package when it is missing and we are root; otherwise says what to do and exits 0, so
-# the MariaDB tests skip with that reason rather than the whole run failing.
+# in tests/mysql start a throwaway server with them (see test_server_package.sh).
 set -euo pipefail
+source "$(dirname "$0")/test_server_package.sh"
 
 have_server() {
     command -v mariadb-install-db >/dev/null && { command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]]; }
 }
 
-if have_server; then
-    exit 0
-fi
-if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-    echo "MariaDB's server is not installed; the MariaDB tests will be skipped." >&2
-    echo "Install it with: sudo apt-get install mariadb-server" >&2
-    exit 0
-fi
-echo "Installing MariaDB (Debian package mariadb-server) for the MariaDB tests"
-apt-get update -qq
-# Where systemd runs, the package starts a system service; the tests start their own server.
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null
-have_server || { echo "MariaDB was installed but mariadb-install-db was not found" >&2; exit 1; }
+ensure_server_package MariaDB mariadb-server mariadb-install-db
