@@ -62,18 +62,21 @@ def test_a_staged_sync_waits_unlocked_and_is_committed_by_another_session(folder
     assert journal[journal["run_id"] == result.run_id]["parcel_id"].tolist() == ["01-0003", "01-0004", "02-0001"]
 
 
+def _commit_is_refused(folder: DataFolder, county: SourceTable, reason: str) -> None:
+    """Taking up the waiting sync and committing it fails with `reason` (a pattern) and changes nothing."""
+    before = snapshot(folder)
+    session = SyncSession(folder, county.settings())
+    session.open_waiting()
+    with pytest.raises(ReviewOutdated, match=reason):
+        session.commit()
+    assert_unchanged(before, snapshot(folder))
+
+
 def test_a_waiting_sync_is_never_applied_to_a_working_table_that_moved_on(folder: DataFolder, edited: SourceTable) -> None:
     stage(folder, edited.settings())
     SyncSession(folder, edited.settings()).run(confirm=lambda change_set: True)  # someone synced in between
     edited.update("01-0005", owner="LATER EDIT", last_updated="2024-03-01 00:00:00")
-    before = snapshot(folder)
-
-    session = SyncSession(folder, edited.settings())
-    session.open_waiting()
-    with pytest.raises(ReviewOutdated, match="The parcels changed since this review was planned on .*; sync again"):
-        session.commit()
-
-    assert_unchanged(before, snapshot(folder))
+    _commit_is_refused(folder, edited, "The parcels changed since this review was planned on .*; sync again")
     assert read_table(folder.working_db, "runs", order_by="run_id")["status"].tolist()[-1] == "failed"
 
 
@@ -83,13 +86,7 @@ def test_a_review_older_than_a_week_asks_for_a_fresh_sync(folder: DataFolder, ed
         plan = json.loads(db.execute("SELECT body FROM plan").fetchone()[0])
         plan["started_at"] = "2020-01-01T02:00:00.000000Z"
         db.execute("UPDATE plan SET body = ?", (json.dumps(plan),))
-    before = snapshot(folder)
-
-    session = SyncSession(folder, edited.settings())
-    session.open_waiting()
-    with pytest.raises(ReviewOutdated, match="more than a week ago"):
-        session.commit()
-    assert_unchanged(before, snapshot(folder))
+    _commit_is_refused(folder, edited, "more than a week ago")
 
 
 def test_staging_again_replaces_the_waiting_sync_and_discard_records_it(folder: DataFolder, edited: SourceTable) -> None:
