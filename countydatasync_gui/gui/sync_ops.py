@@ -158,7 +158,7 @@ class SyncOps(QObject):
         """Commit the change set under review but the parcels in `hold` (a mass delete counts as confirmed: the window asked)."""
         self._refuse_if_busy()
         session = self._session()
-        allow = session.next_step(session.change_set) is NextStep.CONFIRM_MASS_DELETE
+        allow = self.next_step() is NextStep.CONFIRM_MASS_DELETE
         held = tuple(hold)
         self.lane.start(lambda progress: session.commit(allow_mass_delete=allow, progress=progress, hold=held),
                         on_result=self._on_committed, on_error=self._on_error, on_cancelled=self._on_cancelled)
