@@ -9,13 +9,17 @@ documented recipe turns that off and emits BEGIN itself, so everything inside
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 
 from .errors import DataFolderError
+from .progress import Progress
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -89,3 +93,21 @@ def insert_rows_method(conflict_clause: str = "") -> Any:
         return len(rows)
 
     return _insert
+
+
+@contextmanager
+def interruptible(db: sqlite3.Connection, progress: Progress) -> Iterator[None]:
+    """Let a Cancel stop a long statement on `db` mid-way, not only between statements.
+
+    SQLite's progress handler asks every 10,000 virtual-machine steps whether
+    to go on; a statement it stops fails with "interrupted", which is raised
+    here as `SyncCancelled` (the caller's transaction rolls back as for any error).
+    """
+    db.set_progress_handler(lambda: int(progress.cancel_requested), 10_000)
+    try:
+        yield
+    except (sqlite3.OperationalError, sa_exc.OperationalError):
+        progress.check_cancelled()  # "interrupted" because of a Cancel: say so
+        raise
+    finally:
+        db.set_progress_handler(None, 0)

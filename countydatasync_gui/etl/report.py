@@ -92,14 +92,18 @@ def write_run_report(working_db: Path, run_id: int, path: Path) -> Path:
                 ("County edits up to, before this run", local_words(run["watermark_before"])),
                 ("County edits up to, after this run", local_words(run["watermark_after"])),
                 *([("Undoes", f"run {run['undoes']}")] if run.get("undoes") else []),
+                *([("Initial load", f"{counts.new:,} parcels loaded into an empty table. They are in the table browser; "
+                                    "this report lists only those flagged or held back.")] if run.get("initial_load") else []),
                 *([("Problem", str(run["error"]))] if run.get("error") else []),
                 ("Data folder", str(working_db.parent)),
             ], counts)
             journal = "FROM journal WHERE run_id = :run"
+            # An initial load journals only its flagged and held parcels (see `sync.commit`): no list of new ones.
+            new = () if run.get("initial_load") else (("New parcels", "kind = 'new'"),)
             sections = [
                 _journal_section(conn, title, f"{journal} AND {where}", run_id)
                 for title, where in (
-                    ("New parcels", "kind = 'new'"), ("Changed parcels", "kind = 'changed'"),
+                    *new, ("Changed parcels", "kind = 'changed'"),
                     ("Deleted parcels", "kind = 'deleted'"), ("Held back (not applied)", f"kind = '{schema.HELD}'"),
                     ("Flagged for a second look", f"flags IS NOT NULL AND kind IS NOT '{schema.HELD}'"),
                 )

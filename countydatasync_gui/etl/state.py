@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from . import schema, store
 from .changeset import Counts
+from .schema import ChangeKind
 from .db import connect_read_only, sqlite_engine
 from .timeutil import from_utc_text
 
@@ -68,6 +69,7 @@ class RunRecord:
     finished_at: str | None = None
     error: str | None = None
     undoes: int | None = None  # an undo run: the run whose changes it took back
+    initial_load: bool = False  # loaded an empty working table, its parcels not journaled one by one
 
 
 def read_state(conn: sa.Connection) -> SyncState:
@@ -122,7 +124,7 @@ def record_run(conn: sa.Connection, run: RunRecord) -> int:
     """Append a run to the history and return its id."""
     counts = run.counts.as_dict()
     columns = ["started_at", "finished_at", "mode", "status", "source", "watermark_before", "watermark_after", "error",
-               "undoes"]
+               "undoes", "initial_load"]
     values = [getattr(run, c) for c in columns] + list(counts.values())
     columns += list(counts)
     cursor = conn.exec_driver_sql(
@@ -157,6 +159,27 @@ def recent_runs(working_db: Path, limit: int = 20) -> pd.DataFrame:
     return _query(working_db, "runs", "SELECT * FROM runs ORDER BY run_id DESC LIMIT :n", {"n": limit})
 
 
+#: The initial loads (`store.m008_runs_mark_initial_loads`) that loaded the parcel, as history rows: they
+#: journal no parcel, so a load shows where the parcel's next journal row (or, if none, the working table)
+#: says it was there (a held row with old values: held as a change, not as new) and neither the load's
+#: journal (held) nor its rejects name it. Values: as loaded,
+#: that is the next row's old values or the working row's.
+_LOADED_INITIALLY = f"""
+    SELECT l.run_id AS run, l.at AS "when", 'new' AS kind, NULL AS changed,
+           {", ".join(f"NULL AS old_{f}, CASE WHEN n.rowid IS NULL THEN w.{f} ELSE n.old_{f} END AS new_{f}"
+                      for f in schema.VALUE_FIELDS)}
+    FROM (SELECT r.run_id, coalesce(r.finished_at, r.started_at) AS at,
+                 (SELECT j.rowid FROM journal j WHERE j.parcel_id = :parcel AND j.run_id > r.run_id
+                  ORDER BY j.run_id, j.rowid LIMIT 1) AS next_row
+          FROM runs r
+          WHERE r.initial_load AND r.status = '{RunStatus.COMMITTED}'
+            AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = r.run_id AND j.parcel_id = :parcel)
+            AND NOT EXISTS (SELECT 1 FROM rejects x WHERE x.run_id = r.run_id AND x.id = :parcel)) l
+    LEFT JOIN journal n ON n.rowid = l.next_row
+    LEFT JOIN {schema.WORKING_TABLE} w ON l.next_row IS NULL AND w.id = :parcel
+    WHERE n.kind IN ('{ChangeKind.CHANGED}', '{ChangeKind.DELETED}') OR w.id IS NOT NULL
+       OR (n.kind = '{schema.HELD}' AND coalesce({", ".join(f"n.old_{f}" for f in schema.VALUE_FIELDS)}) IS NOT NULL)
+"""
 #: A parcel's history: every journal row of it, newest first. An undo run's rows read as "undone".
 #: The journal has no parcel index (see `store.m001_tables_of_v0_1_0`), so this is one scan of it.
 _PARCEL_HISTORY = f"""
@@ -164,7 +187,10 @@ _PARCEL_HISTORY = f"""
            CASE WHEN r.mode = 'undo' THEN 'undone' ELSE j.kind END AS kind, j.changed,
            {", ".join(f"j.old_{f}, j.new_{f}" for f in schema.VALUE_FIELDS)}
     FROM journal j JOIN runs r ON r.run_id = j.run_id
-    WHERE j.parcel_id = :parcel ORDER BY j.run_id DESC, j.rowid DESC
+    WHERE j.parcel_id = :parcel
+    UNION ALL
+    SELECT * FROM ({_LOADED_INITIALLY})
+    ORDER BY run DESC
 """
 
 

@@ -149,6 +149,13 @@ def m007_source_hashes_always_there(conn: sa.Connection) -> None:
         f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (id TEXT PRIMARY KEY NOT NULL, hash INTEGER NOT NULL)")
 
 
+def m008_runs_mark_initial_loads(conn: sa.Connection) -> None:
+    """A run that loaded an empty working table says so (`initial_load` = 1): its parcels are not journaled
+    one by one (only those held back), and undoing it empties the table. NULL for the runs before."""
+    if "initial_load" not in _columns(conn, "runs"):
+        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN initial_load INTEGER")
+
+
 #: The working database's migrations, in order: the file's user_version is how many have run.
 WORKING_MIGRATIONS: tuple[Migration, ...] = (
     m001_tables_of_v0_1_0,
@@ -158,6 +165,7 @@ WORKING_MIGRATIONS: tuple[Migration, ...] = (
     m005_runs_record_undo,
     m006_held_and_undone_parcels,
     m007_source_hashes_always_there,
+    m008_runs_mark_initial_loads,
 )
 
 # ---------------------------------------------------------------------------
@@ -205,14 +213,14 @@ def create_change_set(db: sqlite3.Connection, hash_column: str) -> None:
     )
 
 
-#: What the review pages through: new values, `old_` values, the kind, the changed fields, flags and marks.
-CHANGES_DDL = f"""
-    CREATE TABLE changes (
-        {schema.column_definitions()},
-        {schema.column_definitions(primary_key=False, prefix="old_")},
-        kind TEXT NOT NULL, changed TEXT, flags TEXT,
-        {REVIEW_COLUMNS}
-    )"""
+#: A change row's columns beside the new values: `old_` values, the kind, the changed fields, flags and marks.
+CHANGE_DEFINITIONS = (f"{schema.column_definitions(primary_key=False, prefix='old_')}, "
+                      f"kind TEXT NOT NULL, changed TEXT, flags TEXT, {REVIEW_COLUMNS}")
+#: What the review pages through: the new values, then `CHANGE_DEFINITIONS`.
+CHANGES_DDL = f"CREATE TABLE changes ({schema.column_definitions()}, {CHANGE_DEFINITIONS})"
+#: The columns of `changes` by name, in `CHANGES_DDL` order. Reads name them: a first load's change set is
+#: the staged table itself with `CHANGE_DEFINITIONS` added (see `ChangeStore`), so its column order differs.
+CHANGE_COLUMNS: tuple[str, ...] = (*schema.FIELDS, *(d.split()[0] for d in CHANGE_DEFINITIONS.split(", ")))
 
 
 def c002_review_columns(db: sqlite3.Connection) -> None:
@@ -300,12 +308,14 @@ def _columns(conn: sa.Connection, table: str) -> set[str]:
 # ---------------------------------------------------------------------------
 # Queries that copy a committed change set (attached as `stage`) into the journal and rejects
 # ---------------------------------------------------------------------------
-#: Copied inside SQLite: a million journal rows never pass through Python. Bound: run_id, first, last (rowids).
-JOURNAL_COPY = f"""
-    INSERT INTO journal
-    SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.VALUE_FIELDS)}
-    FROM stage.changes WHERE rowid > :first AND rowid <= :last
-"""
+def journal_copy(where: str) -> str:
+    """SQL that copies the change rows matching `where` into the journal, inside SQLite (a million journal
+    rows never pass through Python). Bound: run_id, and whatever `where` binds."""
+    return f"""
+        INSERT INTO journal
+        SELECT :run_id, id, kind, changed, flags, {", ".join(f"old_{f}, {f}" for f in schema.VALUE_FIELDS)}
+        FROM stage.changes WHERE {where}
+    """
 #: A bad row the source still has is read and rejected again by later syncs (inside the look-back,
 #: or every time without a timestamp); it is recorded once, not once per sync. Bound: run_id.
 REJECTS_COPY = f"""

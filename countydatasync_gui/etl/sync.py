@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import uuid
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from filelock import FileLock
 from . import content_hash, reoffer, schema, stats, store
 from .changeset import ChangeStore, Counts, read_plan
 from .datafolder import DataFolder
-from .db import connect_read_only, sqlite_engine
+from .db import connect_read_only, interruptible, sqlite_engine
 from .errors import (
     ChangeSetClosed, DataFolderBusy, MassDeleteRefused, ReviewOutdated, SourceChanged, SyncCancelled, SyncError,
 )
@@ -69,6 +70,8 @@ class ChangeSet:
     _lock: FileLock = field(repr=False)
     #: a look, not a run: it cannot be committed and leaves no trace in the history
     dry_run: bool = False
+    #: planned against an empty working table: every row is new, and the commit loads them without a per-parcel journal
+    initial_load: bool = False
     closed: bool = False
 
     @property
@@ -115,6 +118,7 @@ class ChangeSet:
             started_at=self.started_at, finished_at=to_utc_text(now_utc()), mode=self.mode, status=status,
             source=self.source_description, counts=self.counts, watermark_before=self.state_before.watermark,
             watermark_after=self.watermark_after if status.successful else None, error=error,
+            initial_load=self.initial_load,
         )
 
 
@@ -251,7 +255,7 @@ def plan_sync(
             watermark_after=min(newest, read_began) if newest else None,
             # Counting a million parcels costs a scan; only a deletion needs the figure.
             counts=counts, working_rows=count_parcels(folder.working_db) if counts.deleted else 0,
-            _store=staged, _lock=lock, dry_run=dry_run,
+            _store=staged, _lock=lock, dry_run=dry_run, initial_load=staged.initial_load,
         )
         log.info(
             "Change set: %s new, %s changed, %s unchanged (%s of them re-saved by the county without changes), "
@@ -308,7 +312,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
         )
     # Held parcels are marked in the change set (kind `held`): every step below that applies
     # new, changed or deleted rows leaves them out by their kind, and the journal copies them as held.
-    change_set.counts = staged.hold(hold, change_set.counts.rows_read)
+    change_set.counts = staged.hold(hold, change_set.counts)
     folder, counts = change_set.folder, change_set.counts
     status = RunStatus.NOTHING_TO_DO if change_set.nothing_to_do else RunStatus.COMMITTED
     chunk_rows = change_set.settings.chunk_rows
@@ -329,28 +333,16 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             run_id = record_run(conn, change_set._run_record(status))
 
             # -- New and changed parcels, through the request's load function: merged in SQL from the
-            # change set (staged with pandas to_sql), a slice of parcel ids at a time so a Cancel is
-            # seen between slices.
+            # change set (staged with pandas to_sql).
             progress.step(Step.SAVE_PARCELS, counts.new + counts.changed)
-            done = 0
-            for kind in (ChangeKind.NEW, ChangeKind.CHANGED):
-                last_id = ""
-                while True:
-                    progress.check_cancelled()
-                    ids = staged.id_slice(kind, after=last_id, limit=chunk_rows)
-                    if not ids:
-                        break
-                    create_and_load_working_db(StagedRows(
-                        f"SELECT {', '.join(schema.FIELDS)} FROM stage.changes WHERE kind = :kind "
-                        "AND id > :after AND id <= :until ORDER BY id",
-                        {"kind": kind, "after": last_id, "until": ids[-1]}, len(ids),
-                    ), conn)
-                    _log_ids("Saved", ids)
-                    last_id = ids[-1]
-                    done += len(ids)
-                    progress.advance(done)
-            log.info("Loaded %s new and changed parcels into %s (%s)", f"{done:,}", schema.WORKING_TABLE,
-                     folder.working_db.name)
+            if change_set.initial_load:
+                _load_into_empty(conn, counts, progress)
+                log.info("Initial load of %s parcels into %s (%s)", f"{counts.new:,}", schema.WORKING_TABLE,
+                         folder.working_db.name)
+            else:
+                _merge_slices(conn, staged, chunk_rows, progress)
+                log.info("Loaded %s new and changed parcels into %s (%s)", f"{counts.new + counts.changed:,}",
+                         schema.WORKING_TABLE, folder.working_db.name)
 
             # -- Touched parcels (same content, re-saved by the county): only last_updated follows the source.
             conn.exec_driver_sql(
@@ -359,10 +351,11 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             )
 
             # -- Parcels gone from the source (full refresh only).
-            for frame in staged.iter_frames(f"SELECT id FROM changes WHERE kind = {ChangeKind.DELETED.sql}", chunk_rows):
-                progress.check_cancelled()
-                conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE} WHERE id = ?", [(i,) for i in frame[schema.ID]])
-                _log_ids("Deleted", frame[schema.ID].tolist())
+            if counts.deleted:
+                for frame in staged.iter_frames(f"SELECT id FROM changes WHERE kind = {ChangeKind.DELETED.sql}", chunk_rows):
+                    progress.check_cancelled()
+                    conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE} WHERE id = ?", [(i,) for i in frame[schema.ID]])
+                    _log_ids("Deleted", frame[schema.ID].tolist())
 
             # -- Content hashes (sources without a timestamp), in the same transaction as the parcels.
             content_hash.commit_hashes(conn, by_content=not change_set.settings.source.has_timestamp,
@@ -371,15 +364,13 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             # -- The lists of held and undone parcels offered again by later syncs.
             reoffer.record_at_commit(conn, run_id, to_utc_text(now_utc()))
 
-            # -- The journal of every applied change, and the rejected rows.
-            # Copied in rowid slices so a Cancel is still seen between slices.
-            total = counts.to_apply
-            progress.step(Step.JOURNAL, total)
-            last_rowid = int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM stage.changes").scalar_one())
-            for first in range(0, last_rowid, chunk_rows):
-                progress.check_cancelled()
-                conn.execute(sa.text(store.JOURNAL_COPY), {"run_id": run_id, "first": first, "last": first + chunk_rows})
-                progress.advance(min(first + chunk_rows, total))
+            # -- The journal of every applied change, and the rejected rows. An initial load journals only
+            # the parcels that deserve a record of their own, those flagged or held back: its run record says
+            # it loaded an empty table, and undoing it empties the table again (see `undo`).
+            if change_set.initial_load:
+                conn.execute(sa.text(store.journal_copy(f"kind = '{schema.HELD}' OR flags IS NOT NULL")), {"run_id": run_id})
+            else:
+                _journal_slices(conn, run_id, counts.to_apply, chunk_rows, progress)
             conn.execute(sa.text(store.REJECTS_COPY), {"run_id": run_id})
 
             # -- Advance the watermark to the newest source timestamp read (source time, not our clock).
@@ -526,12 +517,64 @@ def open_waiting(folder: DataFolder, settings: SyncSettings) -> ChangeSet:
         source_identity=plan["source_identity"], started_at=plan["started_at"],
         state_before=SyncState(**plan["state_before"]), watermark_after=plan["watermark_after"],
         counts=Counts(**plan["counts"]), working_rows=plan["working_rows"], _store=staged, _lock=lock,
+        initial_load=staged.initial_load,
     )
 
 
 def leave_waiting(change_set: ChangeSet) -> None:
     """Put a reopened waiting change set back, unchanged, and let go of the folder's lock (after a look)."""
     change_set._close(keep_file=True)
+
+
+# ---------------------------------------------------------------------------
+# The commit's steps that move many rows
+# ---------------------------------------------------------------------------
+def _load_into_empty(conn: sa.Connection, counts: Counts, progress: Progress) -> None:
+    """An initial load: every new parcel in one ordered INSERT ... SELECT (a Cancel still stops it mid-way).
+
+    The working table is checked empty inside the commit's transaction: a
+    journal-less load must never be applied over parcels it would not record.
+    """
+    if conn.exec_driver_sql(f"SELECT 1 FROM {schema.WORKING_TABLE} LIMIT 1").fetchone():
+        raise ReviewOutdated("The working table is no longer empty, so this first load cannot be applied; sync again.")
+    with interruptible(cast(sqlite3.Connection, conn.connection.driver_connection), progress):
+        create_and_load_working_db(StagedRows(
+            f"SELECT {', '.join(schema.FIELDS)} FROM stage.changes WHERE kind = :kind ORDER BY id",
+            {"kind": ChangeKind.NEW}, counts.new,
+        ), conn)
+    progress.advance(counts.new)
+
+
+def _merge_slices(conn: sa.Connection, staged: ChangeStore, chunk_rows: int, progress: Progress) -> None:
+    """New and changed parcels upserted a slice of parcel ids at a time, so a Cancel is seen between slices."""
+    done = 0
+    for kind in (ChangeKind.NEW, ChangeKind.CHANGED):
+        last_id = ""
+        while True:
+            progress.check_cancelled()
+            ids = staged.id_slice(kind, after=last_id, limit=chunk_rows)
+            if not ids:
+                break
+            create_and_load_working_db(StagedRows(
+                f"SELECT {', '.join(schema.FIELDS)} FROM stage.changes WHERE kind = :kind "
+                "AND id > :after AND id <= :until ORDER BY id",
+                {"kind": kind, "after": last_id, "until": ids[-1]}, len(ids),
+            ), conn)
+            _log_ids("Saved", ids)
+            last_id = ids[-1]
+            done += len(ids)
+            progress.advance(done)
+
+
+def _journal_slices(conn: sa.Connection, run_id: int, total: int, chunk_rows: int, progress: Progress) -> None:
+    """Every change row into the journal, copied in rowid slices so a Cancel is still seen between slices."""
+    progress.step(Step.JOURNAL, total)
+    last_rowid = int(conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM stage.changes").scalar_one())
+    for first in range(0, last_rowid, chunk_rows):
+        progress.check_cancelled()
+        conn.execute(sa.text(store.journal_copy("rowid > :first AND rowid <= :last")),
+                     {"run_id": run_id, "first": first, "last": first + chunk_rows})
+        progress.advance(min(first + chunk_rows, total))
 
 
 # ---------------------------------------------------------------------------

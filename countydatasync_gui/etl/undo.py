@@ -6,6 +6,10 @@ gets its old values back, a deleted one returns. It is one transaction and a
 run of its own (mode `undo`, `undoes` naming the run), journaled like any
 other, so undoing the undo applies the changes again.
 
+An initial load (a run that filled an empty working table) journals no parcel:
+undoing it empties the table, and the undo journals every parcel it removed,
+so that undoing the undo loads them again. Every later run stands on it.
+
 After an undo the next sync must offer the undone parcels again (the county's
 values did not change): the watermark goes back to where the undone run
 started (re-reading rows that did not change costs a comparison, nothing
@@ -44,6 +48,11 @@ _REVERSED_JOURNAL = f"""
            CASE kind WHEN {_NEW} THEN {_DELETED} WHEN {_DELETED} THEN {_NEW} ELSE kind END, changed, NULL,
            {", ".join(f"new_{f}, old_{f}" for f in schema.VALUE_FIELDS)}
     FROM journal WHERE run_id = :run AND kind IN ({_APPLIED}) ORDER BY rowid
+"""
+# The undo of an initial load: every parcel in the table, deleted (its values as the old ones).
+_EMPTYING_JOURNAL = f"""
+    INSERT INTO journal (run_id, parcel_id, kind, {", ".join(f"old_{f}" for f in schema.VALUE_FIELDS)})
+    SELECT :undo_run, id, {_DELETED}, {", ".join(schema.VALUE_FIELDS)} FROM {schema.WORKING_TABLE} ORDER BY id
 """
 
 
@@ -124,8 +133,8 @@ def _later_runs_touching(conn: sa.Connection, run_id: int) -> list[int]:
             undos_of.setdefault(undoes, []).append(later)
     # An undo of a run after `run_id` only cancels that run: it does not count either.
     candidates = [r for r, undoes in runs if standing[r] and not (undoes is not None and undoes > run_id)]
-    if not candidates:
-        return []
+    if not candidates or _initial_load(conn, run_id):
+        return candidates  # undoing an initial load empties the table: every later change stands on it
     marks = ", ".join("?" for _ in candidates)
     touching = {r[0] for r in conn.exec_driver_sql(
         f"SELECT DISTINCT run_id FROM journal WHERE run_id IN ({marks}) AND kind IN ({_APPLIED}) "
@@ -135,17 +144,20 @@ def _later_runs_touching(conn: sa.Connection, run_id: int) -> list[int]:
     return [r for r in candidates if r in touching]
 
 
+def _initial_load(conn: sa.Connection, run_id: int) -> bool:
+    return bool(conn.exec_driver_sql("SELECT initial_load FROM runs WHERE run_id = ?", (run_id,)).scalar())
+
+
 def _undo_one(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:
     """Reverse one run's journal in the working table; record and journal the undo run."""
+    if _initial_load(conn, run_id):
+        return _empty_the_table(conn, run_id)
     kinds: dict[str, int] = dict(conn.exec_driver_sql(
         "SELECT kind, count(*) FROM journal WHERE run_id = ? GROUP BY kind", (run_id,)).fetchall())
     counts = Counts(new=kinds.get(ChangeKind.DELETED, 0), changed=kinds.get(ChangeKind.CHANGED, 0),
                     deleted=kinds.get(ChangeKind.NEW, 0))
     now = to_utc_text(now_utc())
-    undo_id = record_run(conn, RunRecord(
-        started_at=now, finished_at=now, mode=UNDO_MODE, status=RunStatus.COMMITTED,
-        source=f"undo of run {run_id}", counts=counts, undoes=run_id,
-    ))
+    undo_id = _record_undo_run(conn, run_id, counts, now)
     params = {"run": run_id, "undo_run": undo_id}
     # Changed and deleted parcels get their old values back (in parcel-id order, like every load).
     conn.execute(sa.text(
@@ -166,3 +178,25 @@ def _undo_one(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:
     undid_an_undo = conn.exec_driver_sql("SELECT mode FROM runs WHERE run_id = ?", (run_id,)).scalar() == UNDO_MODE
     reoffer.record_undo(conn, run_id, undo_id, reapplied=undid_an_undo, now=now)
     return undo_id, counts
+
+
+def _empty_the_table(conn: sa.Connection, run_id: int) -> tuple[int, Counts]:
+    """Undo an initial load (its later runs undone first): every parcel goes, journaled as deleted.
+
+    No parcel stays marked undone for the next review (the later runs' marks
+    go too): that sync loads an empty table again, every parcel offered as new.
+    """
+    counts = Counts(deleted=int(conn.exec_driver_sql(f"SELECT count(*) FROM {schema.WORKING_TABLE}").scalar_one()))
+    undo_id = _record_undo_run(conn, run_id, counts, to_utc_text(now_utc()))
+    conn.execute(sa.text(_EMPTYING_JOURNAL), {"undo_run": undo_id})
+    conn.exec_driver_sql(f"DELETE FROM {schema.WORKING_TABLE}")
+    conn.exec_driver_sql(f"DELETE FROM {store.HASH_TABLE}")
+    conn.exec_driver_sql(f"DELETE FROM {reoffer.UNDONE_TABLE}")
+    return undo_id, counts
+
+
+def _record_undo_run(conn: sa.Connection, run_id: int, counts: Counts, now: str) -> int:
+    return record_run(conn, RunRecord(
+        started_at=now, finished_at=now, mode=UNDO_MODE, status=RunStatus.COMMITTED,
+        source=f"undo of run {run_id}", counts=counts, undoes=run_id,
+    ))

@@ -73,6 +73,8 @@ def field_text(field: str, value: object) -> str:
         return local_time(str(value))
     if field in ("mode", "status", "kind"):  # codes such as "first_sync", "nothing_to_do", the journal's "deleted"
         return str(value).replace("_", " ").capitalize()
+    if field == "initial_load":  # a flag: 1 reads "Yes", 0 nothing
+        return "Yes" if value else ""
     if field in MONEY_FIELDS and isinstance(value, (int, float)):
         return f"${value:,.0f}"
     if field == "acres" and isinstance(value, (int, float)):
@@ -130,11 +132,14 @@ TITLES = {
     "use_group": "Land-use group",
     "parcel_count": "Parcels", "acres": "Acres", "assessed_value": "Assessed value", "reason": "Why rejected",
     "touched": "Re-saved, same", "undoes": "Undoes run", "changed": "Changed", "flags": "Why flagged",
+    "initial_load": "Initial load",
 }
 #: What a column means, in a header's tooltip (with the technical word a DBA looks for).
 COLUMN_HINTS = {
     "touched": "Parcels the county saved again without changing anything (not loaded again).",
     "undoes": "For an undo: the run whose changes it took back.",
+    "initial_load": "Yes: this run filled an empty parcels table. Its change journal lists only the parcels it "
+                    "flagged or held back; undoing it empties the table.",
     "watermark_before": "How far the county's edits were loaded before this run (the watermark).",
     "watermark_after": "How far the county's edits are loaded after this run (the watermark).",
     "rows_read": "Rows read from the county's source by this run.",

@@ -18,7 +18,7 @@ LAST_SUCCESS_BRUSH = QBrush(QColor("#cdeccd"))
 FAILED_BRUSH = QBrush(QColor("#fbe3e3"))
 #: Columns a clerk does not need day to day; the table browser still shows them.
 HIDDEN = ("finished_at", "source", "watermark_before", "rows_read")
-RARELY_FILLED = ("error", "undoes")
+RARELY_FILLED = ("error", "undoes", "initial_load")
 
 
 class HistoryModel(SqliteTableModel):
@@ -47,6 +47,13 @@ class HistoryModel(SqliteTableModel):
 
     def status(self, row: int) -> str:
         return str(self.raw(row, self.columns.index("status")))
+
+    def initial_load(self, run_id: int) -> bool:
+        """Whether this run (one of the rows shown) filled an empty table, journaling only its flagged and held parcels."""
+        if "initial_load" not in self.columns:  # a folder not yet migrated: none was
+            return False
+        column = self.columns.index("initial_load")
+        return any(self.run_id(row) == run_id and bool(self.raw(row, column)) for row in range(self.rowCount()))
 
     def row_background(self, row: int) -> QBrush | None:
         run = self.run_id(row)
@@ -131,12 +138,12 @@ class RunHistory(QWidget):
         for name in HIDDEN:
             if name in self.model.columns:
                 self.view.setColumnHidden(self.model.columns.index(name), True)
-        # Error and Undoes run are empty in most folders: shown once a run has one, so that at
+        # Error, Undoes run and Initial load are empty in most folders: shown once a run has one, so that at
         # 1024 px the counts are not pushed off to the right by blank columns.
         for name in RARELY_FILLED:
             if name in self.model.columns:
                 column = self.model.columns.index(name)
-                filled = any(self.model.raw(row, column) not in (None, "") for row in range(self.model.rowCount()))
+                filled = any(self.model.raw(row, column) not in (None, "", 0) for row in range(self.model.rowCount()))
                 self.view.setColumnHidden(column, not filled)
         if not self.model.available or not self.model.total:
             self.hint.setText("No syncs yet. Each sync you run (committed, discarded, cancelled or failed) appears here.")

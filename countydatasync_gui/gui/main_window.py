@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
     def show_run_changes(self, run_id: int) -> None:
         """The change journal of one run, in the table browser (a double-click in Run history)."""
         self.tabs.setCurrentWidget(self.browser)
-        self.browser.show_run(run_id)
+        self.browser.show_run(run_id, initial_load=self.history.model.initial_load(run_id))
 
     @Slot()
     def open_settings(self) -> None:

@@ -198,13 +198,16 @@ class TableBrowser(QWidget):
         """Show a table by its name in the database ("working", "stats", "runs", "journal", "rejects")."""
         self.selector.setCurrentIndex([t.table for t in TABLES].index(table))
 
-    def show_run(self, run_id: int | None) -> None:
-        """Show the change journal of one run (None: of every run again)."""
+    def show_run(self, run_id: int | None, *, initial_load: bool = False) -> None:
+        """Show the change journal of one run (None: of every run again); an `initial_load` run's says why it is short."""
         if self.selector.currentIndex() != [t.table for t in TABLES].index("journal"):
             self.select_table("journal")
         self.model.set_run(run_id)
         self.run_bar.setVisible(run_id is not None)
-        self.run_label.setText(f"Only the changes of run {run_id}." if run_id is not None else "")
+        words = f"Only the changes of run {run_id}." if run_id is not None else ""
+        if initial_load:
+            words += " It filled an empty table: only the parcels it flagged or held back are listed; the Parcels table has them all."
+        self.run_label.setText(words)
         self._update_labels()
         self._fit_columns()
 

@@ -39,7 +39,7 @@ def test_sync_yes_json_commits_and_reports(tmp_path: Path, county: SourceTable) 
     assert report["counts"] == {"rows_read": 20, "new": 20, "changed": 0, "unchanged": 0, "touched": 0, "deleted": 0,
                                 "rejected": 0, "flagged": 0, "held": 0}
     assert (report["watermark_before"], report["watermark_after"]) == (None, "2024-01-20T09:00:00.000000Z")
-    assert "Loaded 20 new and changed parcels into working" in done.stderr  # the log goes to stderr, the JSON alone to stdout
+    assert "Initial load of 20 parcels into working" in done.stderr  # the log goes to stderr, the JSON alone to stdout
 
     again = json.loads(run("sync", "--source", county.url, "--yes", "--json", data_dir=tmp_path / "data").stdout)
     assert again["status"] == "nothing_to_do"

@@ -70,15 +70,35 @@ def test_the_html_shows_the_first_1000_rows_of_a_class_and_the_csv_all(
     assert report.HTML_ROWS == 1_000
     monkeypatch.setattr(report, "HTML_ROWS", 5)  # the cap, scaled down: the same code path as 1,000
     monkeypatch.setattr(report, "_PAGE", 4)  # and several pages per class
-    source.upsert(parcel(f"01-{i:04d}") for i in range(12))
+    source.upsert([parcel("00-0001")])
+    sync(folder, source)  # the initial load; the run below adds 12 parcels to a table that has some
+    source.upsert(parcel(f"01-{i:04d}", "2024-02-01 09:00:00") for i in range(12))
     run = sync(folder, source).run_id
     assert run is not None
 
-    path = SyncSession(folder, source.settings()).write_report(run, tmp_path / "first.html")
+    path = SyncSession(folder, source.settings()).write_report(run, tmp_path / "second.html")
 
     text = path.read_text(encoding="utf-8")
     assert text.count("<tr><td>01-") == 5 and "The first 5 of 12 are shown" in text
     assert [r["Parcel"] for r in csv_rows(path.with_suffix(".csv"))] == [f"01-{i:04d}" for i in range(12)]
+
+
+def test_the_report_of_an_initial_load_says_so_and_lists_only_its_flagged_and_held_parcels(
+        folder: DataFolder, source: SourceTable, tmp_path: Path) -> None:
+    source.upsert([parcel("01-0001"), parcel("01-0002", owner=None), parcel("01-0003"), parcel("01-0004")])
+    session = SyncSession(folder, source.settings())
+    session.plan()
+    run = session.commit(hold=["01-0003"]).run_id
+    assert run is not None
+
+    path = session.write_report(run, tmp_path / "first.html")
+
+    text = path.read_text(encoding="utf-8")
+    assert "Initial load" in text and "3 parcels loaded into an empty table" in text
+    assert "<h2>New parcels" not in text
+    rows = csv_rows(path.with_suffix(".csv"))
+    assert [(r["Section"], r["Parcel"]) for r in rows] == [("Held back (not applied)", "01-0003"),
+                                                          ("Flagged for a second look", "01-0002")]
 
 
 def test_the_review_report_and_the_command_line(folder: DataFolder, county: SourceTable, tmp_path: Path) -> None:

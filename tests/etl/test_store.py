@@ -140,7 +140,9 @@ def test_a_folder_of_release_0_1_0_opens_migrates_and_syncs(tmp_path: Path, monk
     assert result.status == "committed" and result.counts.changed == 1
     assert _user_version(folder.working_db) == len(store.WORKING_MIGRATIONS)
     runs = read_table(folder.working_db, "runs", order_by="run_id")
-    pd.testing.assert_frame_equal(runs.iloc[:4].drop(columns=["touched", "undoes", "held"]), runs_before)  # history kept
+    pd.testing.assert_frame_equal(runs.iloc[:4].drop(columns=["touched", "undoes", "held", "initial_load"]),
+                                  runs_before)  # history kept
+    assert runs["initial_load"].iloc[:4].isna().all() and runs["initial_load"].iloc[4] == 0  # m008: not known before
     assert runs["touched"].iloc[:4].isna().all() and runs["touched"].iloc[4] == 0
     assert runs["held"].iloc[:4].isna().all() and runs["held"].iloc[4] == 0  # m006: not known before, none now
     assert read_table(folder.working_db, "held", order_by="parcel_id").empty

@@ -137,6 +137,9 @@ def test_run_history_names_its_columns_in_words(qtbot, make_window):
     shown = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount()) if not view.isColumnHidden(c)]
     assert "Re-saved, same" in shown
     assert "Undoes run" not in shown and "Error" not in shown  # empty in every run so far: not taking room
+    assert "Initial load" in shown  # run 1 filled the empty table
+    loaded = model.columns.index("initial_load")
+    assert [model.data(model.index(r, loaded)) for r in range(model.rowCount())][-1] == "Yes"
     assert all(title[0].isupper() and "_" not in title for title in shown)
     touched = model.columns.index("touched")
     assert "saved again" in model.headerData(touched, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
@@ -149,21 +152,30 @@ def test_double_clicking_a_run_opens_its_changes_in_the_journal(qtbot, make_wind
     edit_demo_county(folder.demo_source, changes=40, seed=5)
     sync(qtbot, window)
     commit(qtbot, window)  # run 2: a few changes
-    window.tabs.setCurrentWidget(window.history)
-    history = window.history
-    row = next(r for r in range(history.model.rowCount()) if history.model.run_id(r) == 2)
-    rect = history.view.visualRect(history.model.index(row, 0))
-    qtbot.mouseClick(history.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a double-click's first press
-    qtbot.mouseDClick(history.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    browser = window.browser
-    assert window.tabs.currentWidget() is browser and browser.model.table == "journal"
-    qtbot.waitUntil(lambda: browser.model.total is not None and not browser.model.loading)
-    runs = {browser.model.raw(r, browser.model.columns.index("run_id")) for r in range(browser.model.rowCount())}
-    assert runs == {2} and 0 < browser.model.total < 2_000
-    assert browser.run_bar.isVisible() and "run 2" in browser.run_label.text()
+    edit_demo_county(folder.demo_source, changes=40, seed=6)
+    sync(qtbot, window)
+    commit(qtbot, window)  # run 3: a few more
+    history, browser = window.history, window.browser
+
+    def open_run(run_id: int) -> set[int]:
+        window.tabs.setCurrentWidget(history)
+        row = next(r for r in range(history.model.rowCount()) if history.model.run_id(r) == run_id)
+        rect = history.view.visualRect(history.model.index(row, 0))
+        qtbot.mouseClick(history.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a double-click's first press
+        qtbot.mouseDClick(history.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert window.tabs.currentWidget() is browser and browser.model.table == "journal"
+        qtbot.waitUntil(lambda: browser.model.total is not None and not browser.model.loading)
+        return {browser.model.raw(r, browser.model.columns.index("run_id")) for r in range(browser.model.rowCount())}
+
+    assert open_run(2) == {2} and 0 < browser.model.total < 2_000
+    only_run_2 = browser.model.total
+    assert browser.run_bar.isVisible() and browser.run_label.text() == "Only the changes of run 2."
     browser.all_runs_button.click()
     qtbot.waitUntil(lambda: browser.model.total is not None and not browser.model.loading)
-    assert browser.model.total > 2_000 and not browser.run_bar.isVisible()
+    assert browser.model.total > only_run_2 and not browser.run_bar.isVisible()
+    # Run 1 filled an empty table: its journal is short (the flagged parcels), and the bar says why.
+    assert open_run(1) <= {1} and browser.model.total < 2_000
+    assert "filled an empty table" in browser.run_label.text() and "Parcels table has them all" in browser.run_label.text()
 
 
 def test_empty_tables_say_so(qtbot, make_window):
