@@ -14,9 +14,14 @@ only ever allowed on a file that
 * no descriptor of this process has open right now (checked on Linux through
   /proc/self/fd; elsewhere the names above are the rule).
 
-Every ADBC SQLite connection is made by `connect_read_only` below, which checks
-first; tests/etl/test_adbc_files.py fails if a sync ever opens a folder
-database through ADBC.
+One exception, `connect_for_staging`: a new change set's rows may be appended
+through ADBC while no `sqlite3` connection has the file open, where the
+process can prove that (Linux); `ChangeStore` closes ADBC before it reopens
+the file with `sqlite3`.
+
+Every ADBC SQLite connection is made here, after these checks;
+tests/etl/test_adbc_files.py fails if a sync ever opens a file through one
+copy of SQLite while the other holds it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from .errors import AdbcRefused
 FOLDER_DATABASE_NAMES = frozenset({schema.WORKING_DB_FILE, schema.STATS_DB_FILE})
 #: The data folder's subfolder of staged change sets (see `DataFolder.pending_dir`).
 PENDING_FOLDER = "pending"
+#: Linux lists a process's open files here (one link per descriptor).
+_FD_DIR = Path("/proc/self/fd")
 
 
 def check_allowed(path: Path) -> None:
@@ -44,9 +51,37 @@ def check_allowed(path: Path) -> None:
                           details=str(resolved))
 
 
+def connect_for_staging(path: Path) -> Any | None:
+    """An ADBC (DBAPI) connection that appends to the new change set at `path`, or None where it cannot be
+    proved safe (no /proc to check that no descriptor holds the file: the caller stages through sqlite3).
+
+    The change set is a scratch file (a crash only means planning again), so it is written without a
+    rollback journal or flushes, as `store.create_change_set` does for sqlite3.
+    """
+    resolved = path.resolve()
+    if resolved.parent.name != PENDING_FOLDER or not _can_list_open_files():
+        return None
+    if resolved in _open_in_this_process():
+        raise AdbcRefused(f"{resolved.name} is already open in this process: ADBC must not open it too.",
+                          details=str(resolved))
+    import adbc_driver_sqlite.dbapi  # imported here: only bulk staging and whole-table reads need it
+
+    # autocommit: pandas' to_sql commits each chunk itself, and these pragmas cannot run inside a transaction.
+    connection = adbc_driver_sqlite.dbapi.connect(resolved.as_uri(), autocommit=True)
+    with connection.cursor() as cursor:
+        for pragma in ("journal_mode = OFF", "synchronous = OFF"):
+            cursor.execute(f"PRAGMA {pragma}")
+            cursor.fetchall()
+    return connection
+
+
+def _can_list_open_files() -> bool:
+    return _FD_DIR.is_dir()
+
+
 def _open_in_this_process() -> set[Path]:
     """The files this process holds a descriptor on (Linux; an empty set where /proc is missing)."""
-    fd_dir = Path("/proc/self/fd")
+    fd_dir = _FD_DIR
     found: set[Path] = set()
     try:
         entries = os.listdir(fd_dir)

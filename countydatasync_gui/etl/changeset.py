@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import content_hash, reoffer, schema, store
+from . import adbc_files, content_hash, reoffer, schema, store
 from .db import interruptible
 from .errors import HoldRefused
 from .progress import Progress
@@ -106,21 +106,56 @@ def read_plan(db: sqlite3.Connection) -> dict[str, Any] | None:
 class ChangeStore:
     """The scratch database behind one change set: staging while planning, paging while reviewing."""
 
-    def __init__(self, path: Path, code_table: str = DEFAULT_CODE_TABLE, *, create: bool = True) -> None:
-        """A new, empty change set at `path`; `create=False` opens one staged earlier (see `save_plan`)."""
+    def __init__(self, path: Path, code_table: str = DEFAULT_CODE_TABLE, *, create: bool = True,
+                 bulk: bool = False) -> None:
+        """A new, empty change set at `path`; `create=False` opens one staged earlier (see `save_plan`).
+
+        `bulk` (a whole-table read is about to be staged): the rows are appended
+        through ADBC where that is safe (see `add`).
+        """
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db: sqlite3.Connection | None = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._bulk: Any = None  # the ADBC connection that stages rows until `db` is first used
         if not create:
             self._prepare_for_review()
             return
-        store.create_change_set(self.db, content_hash.HASH_COLUMN)
-        self.db.executemany("INSERT INTO known_use_codes VALUES (?)", [(c,) for c in known_codes(code_table)])
+        store.create_change_set(self._db, content_hash.HASH_COLUMN)
+        self._db.executemany("INSERT INTO known_use_codes VALUES (?)", [(c,) for c in known_codes(code_table)])
+        if bulk:
+            self._db.close()  # ADBC's own SQLite must be the only one with the file open (see `adbc_files`)
+            self._db = None
+            self._bulk = adbc_files.connect_for_staging(path)
+            if self._bulk is None:  # not provably safe here: stage through sqlite3
+                self._open()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The change set's sqlite3 connection. The first use ends bulk staging: ADBC closes the file first."""
+        if self._db is None:
+            if self._bulk is not None:
+                self._bulk.close()
+                self._bulk = None
+            self._open()
+        assert self._db is not None
+        return self._db
+
+    def _open(self) -> None:
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
 
     # -- staging ------------------------------------------------------------
     def add(self, valid: pd.DataFrame, rejected: pd.DataFrame) -> None:
-        """Stage one validated chunk (pandas `to_sql` through the plain sqlite3 connection: the fast path)."""
+        """Stage one validated chunk with pandas `to_sql`.
+
+        During bulk staging through an ADBC connection (Arrow in, no Python row
+        objects: a million rows in about 1 s instead of 2.5 s through sqlite3);
+        otherwise through the plain sqlite3 connection.
+        """
         for frame, table in ((valid, "incoming"), (rejected, "rejected")):
-            if len(frame):
+            if not len(frame):
+                continue
+            if self._bulk is not None:
+                frame.to_sql(table, self._bulk, if_exists="append", index=False)
+            else:
                 # pandas commits after inserting but never begins; in autocommit mode each
                 # row would be its own transaction (measured 10x slower), so begin for it.
                 self.db.execute("BEGIN")
@@ -465,7 +500,7 @@ class ChangeStore:
 
     def close(self, delete: bool = True) -> None:
         """Close the scratch database and, by default, delete its file."""
-        self.db.close()
+        self.db.close()  # ends bulk staging first, if it is still on; a closed store then refuses every query
         if delete:
             self.path.unlink(missing_ok=True)
 

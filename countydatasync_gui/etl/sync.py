@@ -201,8 +201,9 @@ def plan_sync(
         progress.step(Step.READ, expected)
         for stale in folder.pending_dir.glob("changeset-*.sqlite"):
             stale.unlink()  # left by a crash; we hold the lock, so nobody else uses it
+        # A whole-table read (first sync, full refresh, a source without timestamps) is staged in bulk.
         staged = scratch = ChangeStore(folder.pending_dir / f"changeset-{uuid.uuid4().hex}.sqlite",
-                                       settings.source.code_table)
+                                       settings.source.code_table, bulk=since is None)
         zone = settings.source.zone()
         since_text = to_utc_text(since) if since else None
         read = considered = 0

@@ -80,7 +80,9 @@ def test_a_sync_reads_the_source_through_adbc_and_never_a_folder_database(
     sync(folder, source, settings=SyncSettings(SourceSettings(url=source.url), chunk_rows=7))
 
     assert result.counts.new == 30
-    assert watched["adbc"] == [source.path.resolve()]  # the first (whole-table) read only
+    staged, read = watched["adbc"]  # the first sync only; the incremental one reads and stages through sqlite3
+    assert staged.parent == folder.pending_dir.resolve()  # its change set, staged in bulk before sqlite3 reopened it
+    assert read == source.path.resolve()  # the whole-table read
     assert folder.working_db.resolve() in watched["sqlite3"]  # the watcher sees the engine's own files too
     assert read_table(folder.working_db, "working", order_by="id")["owner"].tolist()[3] == "NEW OWNER"
 
@@ -96,6 +98,29 @@ def test_a_chunk_mixing_storage_classes_is_read_exactly_through_sqlite3(
     result = sync(folder, source, settings=SyncSettings(SourceSettings(url=source.url), chunk_rows=5))
 
     assert (result.counts.new, result.counts.rejected) == (11, 1)
-    assert watched["adbc"] == [source.path.resolve()]
+    assert watched["adbc"][1:] == [source.path.resolve()]
     acres = read_table(folder.working_db, "working", order_by="id")["acres"].tolist()
     assert acres == [0.1 + 0.2 + i for i in range(12) if i != 6]  # bit for bit, in every chunk
+
+
+def test_where_open_files_cannot_be_listed_the_change_set_is_staged_through_sqlite3(
+    folder: DataFolder, source: SourceTable, watched: dict[str, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adbc_files, "_can_list_open_files", lambda: False)  # as on Windows: no /proc
+    source.upsert(parcel(f"01-{i:04d}") for i in range(30))
+
+    result = sync(folder, source, settings=SyncSettings(SourceSettings(url=source.url), chunk_rows=7))
+
+    assert result.counts.new == 30 and len(read_table(folder.working_db, "working")) == 30
+    assert not any(path.parent == folder.pending_dir.resolve() for path in watched["adbc"])
+
+
+def test_staging_through_adbc_is_refused_while_sqlite3_holds_the_change_set(folder: DataFolder) -> None:
+    folder.ensure()
+    path = folder.pending_dir / "changeset-1234.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (a)")
+    with pytest.raises(AdbcRefused, match="already open"):
+        adbc_files.connect_for_staging(path)
+    db.close()
+    adbc_files.connect_for_staging(path).close()  # allowed once nothing else holds it
