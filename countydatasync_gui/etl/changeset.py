@@ -44,26 +44,25 @@ _NEW, _CHANGED, _DELETED = (kind.sql for kind in schema.ChangeKind)
 
 _OLD = [f"old_{f}" for f in schema.FIELDS]
 _CHANGE_COLUMNS = ", ".join(store.CHANGE_COLUMNS)
-# Why a new or changed parcel deserves a second look (NULL: nothing to say); it is still
-# committed if the clerk agrees. Written over a change row's columns (`x`, `old_x`, `kind`).
-_FLAGS = f"""nullif(rtrim(
-    CASE WHEN kind = {_CHANGED} AND old_assessed_value > 0
-          AND abs(assessed_value - old_assessed_value) > :value * old_assessed_value
-         THEN printf('assessed value %+d%%; ', round(100.0 * (assessed_value - old_assessed_value) / old_assessed_value))
-         ELSE '' END ||
-    CASE WHEN kind = {_CHANGED} AND old_acres > 0 AND abs(acres - old_acres) > :acres * old_acres
-         THEN printf('acreage %+d%%; ', round(100.0 * (acres - old_acres) / old_acres)) ELSE '' END ||
-    CASE WHEN use_code IS NOT NULL AND use_code IS NOT old_use_code
-          AND use_code NOT IN (SELECT code FROM known_use_codes)
-         THEN 'unknown land-use code ' || use_code || '; ' ELSE '' END ||
-    CASE WHEN use_code IS NULL AND (kind = {_NEW} OR old_use_code IS NOT NULL)
-         THEN 'land-use code is blank; ' ELSE '' END ||
-    CASE WHEN owner IS NULL AND (kind = {_NEW} OR old_owner IS NOT NULL)
-         THEN 'owner is blank; ' ELSE '' END ||
-    CASE WHEN last_updated > :future
-         THEN 'last updated ' || substr(last_updated, 1, 10)
-              || ', in the future: check the county system''s clock or this record; ' ELSE '' END,
-'; '), '')"""
+# Why a new or changed parcel deserves a second look: (condition, words) over a change row's columns
+# (`x`, `old_x`, `kind`). A flagged parcel is still committed if the clerk agrees.
+_FLAG_RULES: tuple[tuple[str, str], ...] = (
+    (f"kind = {_CHANGED} AND old_assessed_value > 0 AND abs(assessed_value - old_assessed_value) > :value * old_assessed_value",
+     "printf('assessed value %+d%%; ', round(100.0 * (assessed_value - old_assessed_value) / old_assessed_value))"),
+    (f"kind = {_CHANGED} AND old_acres > 0 AND abs(acres - old_acres) > :acres * old_acres",
+     "printf('acreage %+d%%; ', round(100.0 * (acres - old_acres) / old_acres))"),
+    ("use_code IS NOT NULL AND use_code IS NOT old_use_code AND use_code NOT IN (SELECT code FROM known_use_codes)",
+     "'unknown land-use code ' || use_code || '; '"),
+    (f"use_code IS NULL AND (kind = {_NEW} OR old_use_code IS NOT NULL)", "'land-use code is blank; '"),
+    (f"owner IS NULL AND (kind = {_NEW} OR old_owner IS NOT NULL)", "'owner is blank; '"),
+    ("last_updated > :future",
+     "'last updated ' || substr(last_updated, 1, 10) || ', in the future: check the county system''s clock or this record; '"),
+)
+#: The flags of a change row in words, "; "-separated (NULL: nothing to say).
+_FLAGS = "nullif(rtrim(" + " || ".join(f"CASE WHEN {condition} THEN {words} ELSE '' END"
+                                       for condition, words in _FLAG_RULES) + ", '; '), '')"
+#: True for a row with any flag: cheaper than building the words of every row to find the few that have some.
+_FLAGGED = " OR ".join(f"({condition})" for condition, _ in _FLAG_RULES)
 
 
 @dataclass(frozen=True)
@@ -269,7 +268,7 @@ class ChangeStore:
         self.db.execute("ALTER TABLE incoming RENAME TO changes")
         for definition in definitions.split(", "):
             self.db.execute(f"ALTER TABLE changes ADD COLUMN {definition}")
-        self.db.execute(f"UPDATE changes SET flags = {_FLAGS} WHERE {_FLAGS} IS NOT NULL",
+        self.db.execute(f"UPDATE changes SET flags = {_FLAGS} WHERE {_FLAGGED}",
                         {"value": thresholds.value_change, "acres": thresholds.acreage_change, "future": future_after})
         self.db.execute(f"CREATE TABLE touched AS SELECT id, {schema.LAST_UPDATED} FROM changes WHERE false")
         self.db.execute("COMMIT")
@@ -322,7 +321,17 @@ class ChangeStore:
         return self._counts(counts.rows_read)
 
     def _reject_duplicate_ids(self) -> None:
-        """An id that appears twice in one batch is ambiguous: reject every copy, keep neither."""
+        """An id that appears twice in one batch is ambiguous: reject every copy, keep neither.
+
+        The id index is built unique first: it succeeds when every id comes once (the usual case), which
+        settles it without grouping a million ids (measured 0.45 s against 1.1 s); a repeated id makes
+        it fail, and the rows are grouped to find the copies.
+        """
+        try:
+            self.db.execute("CREATE UNIQUE INDEX incoming_id ON incoming (id)")
+            return
+        except sqlite3.IntegrityError:
+            pass
         self.db.executescript(
             f"""
             CREATE INDEX incoming_id ON incoming (id);

@@ -23,22 +23,26 @@ IDS = [f"01-{i:04d}" for i in range(1, 41)]
 @pytest.fixture
 def county(source: SourceTable) -> SourceTable:
     source.upsert(parcel(i) for i in IDS)
-    source.upsert([parcel("01-0007", owner=None), parcel("01-0008", use_code="999"),  # flagged
+    source.upsert([parcel("01-0007", owner=None), parcel("01-0008", use_code="999"),  # flagged, with each flag a
+                   parcel("01-0011", use_code=None),  # new parcel can have (and one in the future, below)
                    parcel("01-0009", acres="lots")])  # rejected
     return source
 
 
 def test_a_first_sync_reviews_every_row_as_new_and_journals_only_the_flagged_and_held(
         folder: DataFolder, county: SourceTable) -> None:
+    county.upsert([parcel("01-0012", "2099-01-01 09:00:00")])  # (it holds the watermark at the read's time)
     change_set = plan_sync(folder, county.settings())
     assert change_set.initial_load
     counts = change_set.counts
-    assert (counts.rows_read, counts.new, counts.rejected, counts.flagged, counts.unchanged) == (40, 39, 1, 2, 0)
+    assert (counts.rows_read, counts.new, counts.rejected, counts.flagged, counts.unchanged) == (40, 39, 1, 4, 0)
     page = change_set.rows("new", limit=100)
     assert tuple(page.columns) == store.CHANGE_COLUMNS  # the staged table became the change set, same columns
     assert page["id"].tolist() == [i for i in IDS if i != "01-0009"] and set(page["kind"]) == {"new"}
     flagged = change_set.rows("flagged").set_index("id")["flags"].to_dict()
-    assert flagged == {"01-0007": "owner is blank", "01-0008": "unknown land-use code 999"}
+    assert flagged == {"01-0007": "owner is blank", "01-0008": "unknown land-use code 999",
+                       "01-0011": "land-use code is blank", "01-0012": "last updated 2099-01-01, in the future: check "
+                                                                      "the county system's clock or this record"}
 
     result = commit(change_set, hold=["01-0020"])
 
@@ -47,8 +51,8 @@ def test_a_first_sync_reviews_every_row_as_new_and_journals_only_the_flagged_and
     runs = read_table(folder.working_db, "runs", order_by="run_id")
     assert runs["initial_load"].tolist() == [1] and runs["new"].tolist() == [38]
     journal = read_table(folder.working_db, "journal", order_by="parcel_id")
-    assert journal[["parcel_id", "kind"]].values.tolist() == [["01-0007", "new"], ["01-0008", "new"],
-                                                             ["01-0020", "held"]]
+    assert journal[["parcel_id", "kind"]].values.tolist() == [["01-0007", "new"], ["01-0008", "new"], ["01-0011", "new"],
+                                                             ["01-0012", "new"], ["01-0020", "held"]]
     assert read_table(folder.working_db, "rejects")["id"].tolist() == ["01-0009"]
 
 
