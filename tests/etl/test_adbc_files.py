@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import adbc_driver_sqlite.dbapi
@@ -10,6 +11,7 @@ import pytest
 
 from countydatasync_gui.etl import adbc_files
 from countydatasync_gui.etl.adbc_files import check_allowed
+from countydatasync_gui.etl.changeset import ChangeStore
 from countydatasync_gui.etl.errors import AdbcRefused
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
@@ -124,3 +126,25 @@ def test_staging_through_adbc_is_refused_while_sqlite3_holds_the_change_set(fold
         adbc_files.connect_for_staging(path)
     db.close()
     adbc_files.connect_for_staging(path).close()  # allowed once nothing else holds it
+
+
+def test_a_chunk_that_fails_to_stage_in_the_background_fails_the_sync_and_leaves_nothing(
+    folder: DataFolder, source: SourceTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source.upsert(parcel(f"01-{i:04d}") for i in range(30))
+    real_append = ChangeStore._append
+    calls = []
+
+    def disk_full_at_the_third_chunk(connection: object, valid: object, rejected: object) -> None:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_append(connection, valid, rejected)
+
+    monkeypatch.setattr(ChangeStore, "_append", staticmethod(disk_full_at_the_third_chunk))
+    with pytest.raises(OSError, match="No space left"):
+        sync(folder, source, settings=SyncSettings(SourceSettings(url=source.url), chunk_rows=7))
+
+    assert all(name.startswith("changeset-staging") for name in calls)  # written on the staging thread
+    assert list(folder.pending_dir.iterdir()) == []
+    assert not folder.working_db.exists()  # a first sync that fails creates nothing
