@@ -159,45 +159,54 @@ def recent_runs(working_db: Path, limit: int = 20) -> pd.DataFrame:
     return _query(working_db, "runs", "SELECT * FROM runs ORDER BY run_id DESC LIMIT :n", {"n": limit})
 
 
-#: The initial loads (`store.m008_runs_mark_initial_loads`) that loaded the parcel, as history rows: they
-#: journal no parcel, so a load shows where the parcel's next journal row (or, if none, the working table)
-#: says it was there (a held row with old values: held as a change, not as new) and neither the load's
-#: journal (held) nor its rejects name it. Values: as loaded,
-#: that is the next row's old values or the working row's.
+#: The initial loads (`store.m008_runs_mark_initial_loads`) that loaded the parcel, as history rows. They
+#: journal only flagged and held parcels, so a load shows where the parcel's next journal row (or, if none,
+#: the working table) says it was there (a held row with old values: held as a change, not as new) and
+#: neither the load's journal nor its rejects name it. Values: as loaded, that is the next row's old values
+#: or the working row's. Reads `mine`, the parcel's journal rows (see `_PARCEL_HISTORY`).
 _LOADED_INITIALLY = f"""
     SELECT l.run_id AS run, l.at AS "when", 'new' AS kind, NULL AS changed,
-           {", ".join(f"NULL AS old_{f}, CASE WHEN n.rowid IS NULL THEN w.{f} ELSE n.old_{f} END AS new_{f}"
+           {", ".join(f"NULL AS old_{f}, CASE WHEN n.row IS NULL THEN w.{f} ELSE n.old_{f} END AS new_{f}"
                       for f in schema.VALUE_FIELDS)}
     FROM (SELECT r.run_id, coalesce(r.finished_at, r.started_at) AS at,
-                 (SELECT j.rowid FROM journal j WHERE j.parcel_id = :parcel AND j.run_id > r.run_id
-                  ORDER BY j.run_id, j.rowid LIMIT 1) AS next_row
+                 (SELECT m.row FROM mine m WHERE m.run_id > r.run_id ORDER BY m.run_id, m.row LIMIT 1) AS next_row
           FROM runs r
           WHERE r.initial_load AND r.status = '{RunStatus.COMMITTED}'
-            AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.run_id = r.run_id AND j.parcel_id = :parcel)
+            AND NOT EXISTS (SELECT 1 FROM mine m WHERE m.run_id = r.run_id)
             AND NOT EXISTS (SELECT 1 FROM rejects x WHERE x.run_id = r.run_id AND x.id = :parcel)) l
-    LEFT JOIN journal n ON n.rowid = l.next_row
+    LEFT JOIN mine n ON n.row = l.next_row
     LEFT JOIN {schema.WORKING_TABLE} w ON l.next_row IS NULL AND w.id = :parcel
     WHERE n.kind IN ('{ChangeKind.CHANGED}', '{ChangeKind.DELETED}') OR w.id IS NOT NULL
        OR (n.kind = '{schema.HELD}' AND coalesce({", ".join(f"n.old_{f}" for f in schema.VALUE_FIELDS)}) IS NOT NULL)
 """
 #: A parcel's history: every journal row of it, newest first. An undo run's rows read as "undone".
-#: The journal has no parcel index (see `store.m001_tables_of_v0_1_0`), so this is one scan of it.
-_PARCEL_HISTORY = f"""
+#: The journal has no parcel index (see `store.m001_tables_of_v0_1_0`): its rows of the parcel are found
+#: in one scan (`mine`), which both the journal's lines and the initial loads then read.
+_JOURNAL_LINES = f"""
+    WITH mine AS MATERIALIZED (SELECT rowid AS row, * FROM journal WHERE parcel_id = :parcel)
     SELECT j.run_id AS run, coalesce(r.finished_at, r.started_at) AS "when",
            CASE WHEN r.mode = 'undo' THEN 'undone' ELSE j.kind END AS kind, j.changed,
            {", ".join(f"j.old_{f}, j.new_{f}" for f in schema.VALUE_FIELDS)}
-    FROM journal j JOIN runs r ON r.run_id = j.run_id
-    WHERE j.parcel_id = :parcel
-    UNION ALL
-    SELECT * FROM ({_LOADED_INITIALLY})
-    ORDER BY run DESC
+    FROM mine j JOIN runs r ON r.run_id = j.run_id
 """
 
 
 def parcel_history(working_db: Path, parcel_id: str) -> pd.DataFrame:
     """Every run that touched a parcel, newest first: run, when (UTC text), kind (new, changed, deleted,
     held, undone), changed (field names, comma-separated) and old_<field> / new_<field> values."""
-    return _query(working_db, "journal", _PARCEL_HISTORY, {"parcel": parcel_id})
+    # A folder of an earlier release, not yet migrated (that waits for its next commit), had no initial loads.
+    loads = f"UNION ALL SELECT * FROM ({_LOADED_INITIALLY})" if _has_column(working_db, "runs", "initial_load") else ""
+    return _query(working_db, "journal", f"{_JOURNAL_LINES} {loads} ORDER BY run DESC", {"parcel": parcel_id})
+
+
+def _has_column(working_db: Path, table: str, column: str) -> bool:
+    if not working_db.exists():
+        return False
+    db = connect_read_only(working_db)
+    try:
+        return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
+    finally:
+        db.close()
 
 
 def _query(working_db: Path, table: str, sql: str, params: dict[str, object]) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from countydatasync_gui.etl.db import sqlite_engine
 from countydatasync_gui.etl.errors import SchemaTooNew
 from countydatasync_gui.etl.session import SyncSession
 from countydatasync_gui.etl.report import write_run_report
-from countydatasync_gui.etl.state import load_state
+from countydatasync_gui.etl.state import load_state, parcel_history
 from countydatasync_gui.etl.sync import discard, plan_sync
 from countydatasync_gui.etl.timeutil import now_utc, to_utc_text
 from tests.support import SourceTable, parcel, read_table, stage, sync, working_fields
@@ -176,6 +176,8 @@ def test_status_and_a_report_read_a_folder_of_release_0_1_0_before_it_is_migrate
     report = write_run_report(folder.working_db, 1, tmp_path / "run-1.html")
 
     assert 'id="count-held">0<' in report.read_text(encoding="utf-8")
+    parcel_id = working_fields(folder)["id"].iloc[0]
+    assert parcel_history(folder.working_db, parcel_id)["kind"].tolist()[-1] == "new"  # its journal, no initial loads
     assert hashlib.sha256(folder.working_db.read_bytes()).hexdigest() == before
 
 
