@@ -29,17 +29,17 @@ from typing import Any
 import pandas as pd
 
 from . import reoffer, stats
-from .changeset import KINDS, Counts, ReviewClass
 from .config import effective_settings
 from .connection_check import ConnectionReport, test_connection
 from .datafolder import DataFolder
 from .db import connect_read_only
 from .errors import ChangeSetClosed, SyncCancelled
 from .progress import Progress
+from .schema import KINDS, Counts, ReviewClass, RunStatus, SyncState
 from .report import write_review_report, write_run_report
 from .settings import SourceSettings, SyncSettings
 from .source import Source, describe_url, parse_url
-from .state import RunStatus, SyncState, load_state, parcel_history, recent_runs, run_marks
+from .state import load_state, parcel_history, recent_runs, run_marks
 from .sync import (
     MAX_REVIEW_AGE, ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
 )
