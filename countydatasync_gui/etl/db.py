@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
-
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import DataFolderError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -32,6 +32,11 @@ def sqlite_engine(
     copy rows between files without a round trip through Python. `durable=False`
     skips the flush to disk at commit (WAL keeps the file consistent regardless).
     """
+    # Imported here, not above: the window's table models import `connect_read_only` before
+    # its first window shows, and SQLAlchemy takes a fifth of a second to import.
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
     if read_only:
         if not path.exists():
             raise DataFolderError(f"The database {path.name} does not exist yet.", details=str(path))
