@@ -32,7 +32,7 @@ class SyncPanel(QGroupBox):
         self._new_source = False  # the state shown is the previous source's (until the next sync)
         self.mode = IDLE
 
-        self.source_label = shrinkable(QLabel())
+        self.source_label = shrinkable(QLabel("reading…"))  # until the window has read the settings
         self.source_label.setObjectName("sourceLabel")
         # One line: the source in words is short (a file name, or a database on a host, and a table).
         self.change_source_button = QPushButton("Change source…")
