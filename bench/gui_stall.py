@@ -33,7 +33,10 @@ def measure(source: str, scratch: str) -> Callable[[], float]:
     shutil.copyfile(Path(source), folder.demo_source)
     window = MainWindow(folder)
     window.ask = lambda *_: True  # no modal questions
+    loaded = QEventLoop()
+    window.load_finished.connect(loaded.quit)
     window.show()
+    loaded.exec()  # it reads the folder once it shows
     app.processEvents()
     freeze_startup_objects()  # as `countydatasync-gui` does after opening the window
     return lambda: _worst_gap(window)

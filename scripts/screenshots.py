@@ -74,6 +74,7 @@ def shoot_at(app: QApplication, out: Path, size: tuple[int, int]) -> list[Path]:
     window = MainWindow(folder, chunk_rows=2_000)  # small chunks: the running state lasts long enough to see
     window.resize(*size)
     window.show()
+    wait_until(app, lambda: window.loaded)  # it reads the folder once it shows
     shots: list[Path] = []
 
     def shoot(name: str, widget: QWidget | None = None) -> None:

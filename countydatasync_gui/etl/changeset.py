@@ -12,8 +12,6 @@ import json
 import sqlite3
 from collections.abc import Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +21,13 @@ from . import adbc_files, content_hash, reoffer, schema, store
 from .db import interruptible
 from .errors import HoldRefused
 from .progress import Progress
+from .schema import KINDS, Counts
 from .settings import Thresholds
 from .use_codes import DEFAULT_CODE_TABLE, known_codes
 
 MMAP_BYTES = 1 << 30
 
 
-class ReviewClass(StrEnum):
-    """The classes a clerk can look at in the review: each change kind, the rejected rows, the flagged changes."""
-
-    NEW = schema.ChangeKind.NEW.value
-    CHANGED = schema.ChangeKind.CHANGED.value
-    DELETED = schema.ChangeKind.DELETED.value
-    REJECTED = "rejected"
-    FLAGGED = "flagged"
-
-
-#: The review's classes, in the order the review offers them.
-KINDS = tuple(ReviewClass)
 _NEW, _CHANGED, _DELETED = (kind.sql for kind in schema.ChangeKind)
 
 _OLD = [f"old_{f}" for f in schema.FIELDS]
@@ -64,30 +51,6 @@ _FLAGS = "nullif(rtrim(" + " || ".join(f"CASE WHEN {condition} THEN {words} ELSE
                                        for condition, words in _FLAG_RULES) + ", '; '), '')"
 #: True for a row with any flag: cheaper than building the words of every row to find the few that have some.
 _FLAGGED = " OR ".join(f"({condition})" for condition, _ in _FLAG_RULES)
-
-
-@dataclass(frozen=True)
-class Counts:
-    """How many source rows fell into each class."""
-
-    rows_read: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0  # touched rows included
-    touched: int = 0  # unchanged rows the county re-saved: only last_updated moved
-    deleted: int = 0
-    rejected: int = 0
-    flagged: int = 0
-    held: int = 0  # offered, but held back by the clerk at commit (not in new, changed or deleted)
-
-    @property
-    def to_apply(self) -> int:
-        """Rows a commit writes to or removes from the working table."""
-        return self.new + self.changed + self.deleted
-
-    def as_dict(self) -> dict[str, int]:
-        """The counts by name (for JSON and run history)."""
-        return asdict(self)
 
 
 #: Columns the review's search looks in (the id first; changes also search the old values).

@@ -12,14 +12,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
-
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.pool import NullPool
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import DataFolderError
 from .progress import Progress
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -36,6 +35,11 @@ def sqlite_engine(
     copy rows between files without a round trip through Python. `durable=False`
     skips the flush to disk at commit (WAL keeps the file consistent regardless).
     """
+    # Imported here, not above: the window's table models import `connect_read_only` before
+    # its first window shows, and SQLAlchemy takes a fifth of a second to import.
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
     if read_only:
         if not path.exists():
             raise DataFolderError(f"The database {path.name} does not exist yet.", details=str(path))
@@ -106,8 +110,8 @@ def interruptible(db: sqlite3.Connection, progress: Progress) -> Iterator[None]:
     db.set_progress_handler(lambda: int(progress.cancel_requested), 10_000)
     try:
         yield
-    except (sqlite3.OperationalError, sa_exc.OperationalError):
-        progress.check_cancelled()  # "interrupted" because of a Cancel: say so
+    except Exception:  # sqlite3's "interrupted", as such or wrapped by SQLAlchemy
+        progress.check_cancelled()  # because of a Cancel: say so
         raise
     finally:
         db.set_progress_handler(None, 0)

@@ -24,9 +24,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import schema
-from .changeset import Counts, ReviewClass
 from .db import sqlite_engine
 from .errors import SyncError
+from .schema import Counts, ReviewClass
 from .sync import ChangeSet
 from .timeutil import local_words, now_utc, to_utc_text
 

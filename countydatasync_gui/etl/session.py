@@ -16,41 +16,68 @@ This module is also the engine's public surface: the front ends import it, the
 modules listed in `__all__` and the engine's public type modules (errors,
 settings, progress, schema, config, ...), never the internals (sync, changeset,
 store, state, ...). `lint-imports` enforces it (pyproject.toml).
+
+Importing it is cheap on purpose. The internals bring pandas, pyarrow and
+SQLAlchemy (about a second), so the methods import them when called, and the
+types re-exported from them are imported on first use (PEP 562 `__getattr__`):
+the desktop app shows its window first and then calls `load_engine` on a
+background thread.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from . import reoffer, stats
-from .changeset import KINDS, Counts, ReviewClass
-from .config import effective_settings
-from .connection_check import ConnectionReport, test_connection
 from .datafolder import DataFolder
-from .db import connect_read_only
-from .errors import ChangeSetClosed, SyncCancelled
+from .db import BUSY_TIMEOUT_MS, connect_read_only
+from .errors import ChangeSetClosed, SyncCancelled, UndoBlocked
 from .progress import Progress
-from .report import write_review_report, write_run_report
-from .settings import SourceSettings, SyncSettings
-from .source import Source, describe_url, parse_url
-from .state import RunStatus, SyncState, load_state, parcel_history, recent_runs, run_marks
-from .sync import (
-    MAX_REVIEW_AGE, ChangeSet, SyncResult, WaitingReview, commit, discard, leave_waiting, open_waiting, plan_sync, stage, waiting_review,
-)
-from .errors import UndoBlocked
-from .undo import UndoResult, undo_run
+from .schema import KINDS, Counts, ReviewClass, RunStatus, SyncState
+
+if TYPE_CHECKING:  # the lazy names below, for type checkers
+    import pandas as pd
+
+    from .connection_check import ConnectionReport
+    from .settings import SourceSettings, SyncSettings
+    from .source import Source, describe_url, parse_url
+    from .sync import MAX_REVIEW_AGE, ChangeSet, SyncResult, WaitingReview
+    from .undo import UndoResult
 
 __all__ = [
     "KINDS", "MAX_REVIEW_AGE", "Changes", "ChangeSet", "ConnectionReport", "Counts", "FolderView", "NextStep", "Phase", "ReviewClass",
     "RunStatus", "Source", "SyncResult", "SyncSession", "SyncState", "UndoBlocked", "UndoResult", "WaitingReview",
-    "connect_read_only", "describe_url", "parse_url",
+    "connect_read_only", "describe_url", "load_engine", "parse_url",
 ]
+
+#: Names re-exported from the internals, and the module each comes from: imported on first use.
+_LAZY = {
+    "MAX_REVIEW_AGE": "sync", "ChangeSet": "sync", "SyncResult": "sync", "WaitingReview": "sync",
+    "ConnectionReport": "connection_check", "Source": "source", "describe_url": "source", "parse_url": "source",
+    "UndoResult": "undo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A name of `_LAZY`, imported from its module the first time it is asked for (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __package__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def load_engine() -> None:
+    """Import the engine's internals now (pandas, pyarrow and SQLAlchemy among them: about a second).
+
+    The desktop app calls it on a background thread once its window shows, so
+    that the first call that needs them does not freeze the window.
+    """
+    from . import config, connection_check, report, sync, undo  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -111,35 +138,43 @@ class FolderView:
 
     def sync_state(self) -> SyncState:
         """Watermark, last success and source of the folder (empty before the first commit)."""
-        return load_state(self.folder.working_db)
+        from . import state
+        return state.load_state(self.folder.working_db)
 
     def recent_runs(self, limit: int = 20) -> pd.DataFrame:
         """The latest runs, newest first."""
-        return recent_runs(self.folder.working_db, limit)
+        from . import state
+        return state.recent_runs(self.folder.working_db, limit)
 
     def run_marks(self) -> tuple[int | None, set[int]]:
         """The last successful run and the failed runs, for the history's colours."""
-        return run_marks(self.folder.working_db)
+        from . import state
+        return state.run_marks(self.folder.working_db)
 
     def held(self) -> pd.DataFrame:
         """The parcels held back in this folder: id, kind, held_since (UTC text), run (that last held it)."""
+        from . import reoffer
         return reoffer.held_parcels(self.folder.working_db)
 
     def parcel_history(self, parcel_id: str) -> pd.DataFrame:
         """Every run that touched a parcel, newest first (see `state.parcel_history`)."""
-        return parcel_history(self.folder.working_db, parcel_id)
+        from . import state
+        return state.parcel_history(self.folder.working_db, parcel_id)
 
     def write_report(self, run_id: int, path: Path) -> Path:
         """Write the report of a run: HTML at `path`, every row in a CSV beside it (see `report`); return `path`."""
-        return write_run_report(self.folder.working_db, run_id, path)
+        from . import report
+        return report.write_run_report(self.folder.working_db, run_id, path)
 
-    def land_use_groups(self, *, busy_timeout_ms: int = stats.BUSY_TIMEOUT_MS) -> list[tuple[str, int, float]]:
+    def land_use_groups(self, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[tuple[str, int, float]]:
         """(group, parcels, assessed value) per land-use group, most parcels first, for the chart."""
+        from . import stats
         return stats.group_totals(self.folder.stats_db, busy_timeout_ms=busy_timeout_ms)
 
     def waiting(self) -> WaitingReview | None:
         """The change set waiting in the folder for review, if any (read without the folder's lock)."""
-        return waiting_review(self.folder)
+        from . import sync
+        return sync.waiting_review(self.folder)
 
 
 @dataclass
@@ -155,8 +190,9 @@ class SyncSession(FolderView):
         """Plan a sync (see `sync.plan_sync`); the change set stays open in the session until commit or discard."""
         if self.change_set is not None and not self.change_set.closed:
             raise ChangeSetClosed("A review is already open in this window. Commit or discard it first.")
+        from . import sync
         try:
-            self.change_set = plan_sync(self.folder, self.settings, full_refresh=full_refresh, dry_run=dry_run,
+            self.change_set = sync.plan_sync(self.folder, self.settings, full_refresh=full_refresh, dry_run=dry_run,
                                         progress=progress)
         except BaseException as exc:
             self.phase = Phase.CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else Phase.FAILED
@@ -177,9 +213,10 @@ class SyncSession(FolderView):
 
         A refused mass delete, or a held id the change set does not offer, keeps it open.
         """
+        from . import sync
         change_set = self._planned()
         try:
-            result = commit(change_set, allow_mass_delete=allow_mass_delete, progress=progress, hold=hold)
+            result = sync.commit(change_set, allow_mass_delete=allow_mass_delete, progress=progress, hold=hold)
         except BaseException as exc:
             if change_set.closed:  # the commit failed or was cancelled, and said so in the history
                 self.phase = Phase.CANCELLED if isinstance(exc, (SyncCancelled, KeyboardInterrupt)) else Phase.FAILED
@@ -189,7 +226,8 @@ class SyncSession(FolderView):
 
     def discard(self) -> SyncResult:
         """Throw the planned change set away (see `sync.discard`)."""
-        result = discard(self._planned())
+        from . import sync
+        result = sync.discard(self._planned())
         self.phase = Phase.DISCARDED
         return result
 
@@ -222,7 +260,8 @@ class SyncSession(FolderView):
 
     def stage(self) -> WaitingReview:
         """Leave the planned change set waiting in the folder for a later session (see `sync.stage`)."""
-        waiting = stage(self._planned())
+        from . import sync
+        waiting = sync.stage(self._planned())
         self.change_set, self.phase = None, Phase.IDLE
         return waiting
 
@@ -230,19 +269,22 @@ class SyncSession(FolderView):
         """Take up the change set waiting in the folder: Phase.PLANNED, to review, commit or discard."""
         if self.change_set is not None and not self.change_set.closed:
             raise ChangeSetClosed("A review is already open in this window. Commit or discard it first.")
-        self.change_set, self.phase = open_waiting(self.folder, self.settings), Phase.PLANNED
+        from . import sync
+        self.change_set, self.phase = sync.open_waiting(self.folder, self.settings), Phase.PLANNED
         return self.change_set
 
     def leave_waiting(self) -> None:
         """Put a change set taken up with `open_waiting` back, unchanged, for later."""
-        leave_waiting(self._planned())
+        from . import sync
+        sync.leave_waiting(self._planned())
         self.change_set, self.phase = None, Phase.IDLE
 
     def undo(self, run_id: int, *, including_later: bool = False) -> UndoResult:
         """Take back a committed run (see `undo.undo_run`); only while no change set is open here."""
         if self.change_set is not None and not self.change_set.closed:
             raise ChangeSetClosed("A review is open in this window. Commit or discard it before undoing a sync.")
-        return undo_run(self.folder, run_id, including_later=including_later,
+        from . import undo
+        return undo.undo_run(self.folder, run_id, including_later=including_later,
                         code_table=self.settings.source.code_table)
 
     def _planned(self) -> ChangeSet:
@@ -252,14 +294,17 @@ class SyncSession(FolderView):
 
     def write_review_report(self, path: Path) -> Path:
         """Write the report of the change set open for review (see `report.write_review_report`); return `path`."""
-        return write_review_report(self._planned(), path)
+        from . import report
+        return report.write_review_report(self._planned(), path)
 
     # -- what the settings screens ask ---------------------------------------------
     def settings_in_force(self) -> dict[str, Any]:
         """The settings as `countydatasync config show` prints them, never with a password."""
-        return effective_settings(self.settings)
+        from . import config
+        return config.effective_settings(self.settings)
 
     @staticmethod
     def test_connection(source: SourceSettings) -> ConnectionReport:
         """Open a source, read a few rows and check the mapping (see `connection_check`)."""
-        return test_connection(source)
+        from . import connection_check
+        return connection_check.test_connection(source)

@@ -8,51 +8,14 @@ at any point leaves all of them as they were before the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from . import schema, store
-from .changeset import Counts
-from .schema import ChangeKind
+from .schema import SUCCESSFUL, ChangeKind, Counts, RunStatus, SyncState
 from .db import connect_read_only, sqlite_engine
-from .timeutil import from_utc_text
-
-class RunStatus(StrEnum):
-    """How a run ended, as stored in `runs.status` (a str, so it reads and compares as the stored text)."""
-
-    COMMITTED = "committed"
-    NOTHING_TO_DO = "nothing_to_do"
-    DISCARDED = "discarded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def successful(self) -> bool:
-        """True for the statuses that count as a successful sync (the watermark moved or was confirmed)."""
-        return self in SUCCESSFUL
-
-
-#: Statuses of successful syncs.
-SUCCESSFUL = (RunStatus.COMMITTED, RunStatus.NOTHING_TO_DO)
-
-
-@dataclass(frozen=True)
-class SyncState:
-    """Where incremental syncs stand."""
-
-    watermark: str | None = None  # largest source last_updated loaded so far (UTC text)
-    last_success_at: str | None = None  # when the last successful sync finished (UTC text, local clock)
-    last_run_id: int | None = None
-    source: str | None = None  # identity of the source the folder was filled from
-
-    @property
-    def watermark_time(self) -> datetime | None:
-        """The watermark as an aware datetime."""
-        return from_utc_text(self.watermark) if self.watermark else None
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import schema
-from .schema import ChangeKind
+from .schema import ChangeKind, SyncState
 from .changeset import ChangeStore
 from .db import BUSY_TIMEOUT_MS, connect_read_only, sqlite_engine
 from .export import STATS_COLUMNS, create_and_load_stats_db
-from .state import SyncState, load_state
+from .state import load_state
 from .use_codes import DEFAULT_CODE_TABLE, UNKNOWN_GROUP, use_code_table
 
 _FIGURES = ["parcel_count", "acres", "assessed_value"]

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from filelock import FileLock
 
 from . import content_hash, reoffer, schema, stats, store
-from .changeset import ChangeStore, Counts, read_plan
+from .changeset import ChangeStore, read_plan
 from .datafolder import DataFolder
 from .db import connect_read_only, interruptible, sqlite_engine
 from .errors import (
@@ -34,11 +34,11 @@ from .errors import (
 )
 from .export import StagedRows, create_and_load_working_db
 from .progress import Progress, Step
-from .schema import ChangeKind
+from .schema import ChangeKind, Counts, RunStatus, SyncState
 from .settings import SyncSettings
 from .sources import AnySource, open_source
 from .state import (
-    RunRecord, RunStatus, SyncState, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
+    RunRecord, count_parcels, load_state, read_state, record_run, record_unsuccessful_run, save_state,
 )
 from .timeutil import from_utc_text, local_words, now_utc, to_utc_text
 from .validate import validate_chunk

@@ -25,12 +25,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import reoffer, schema, stats, store
-from .changeset import Counts
 from .datafolder import DataFolder
 from .db import sqlite_engine
 from .errors import SyncError, UndoBlocked
-from .schema import ChangeKind
-from .state import RunRecord, RunStatus, SyncState, read_state, record_run, save_state
+from .schema import ChangeKind, Counts, RunStatus, SyncState
+from .state import RunRecord, read_state, record_run, save_state
 from .timeutil import now_utc, to_utc_text
 from .use_codes import DEFAULT_CODE_TABLE
 

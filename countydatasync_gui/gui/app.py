@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "saved in File > Settings, i.e. config.toml in the data folder, else the demo county)")
     parser.add_argument("--table", metavar="NAME", help="source table or view (default: as saved in the settings, else parcels)")
     parser.add_argument("--self-test", action="store_true",
-                        help="open the window, let it settle briefly, then quit (exit code 0): checks an installed copy")
+                        help="open the window, let it read the data folder and settle briefly, then quit (exit code 0): "
+                        "checks an installed copy")
     return parser
 
 
@@ -47,20 +48,20 @@ def app_icon() -> QIcon:
 
 
 def run_self_test(app: QApplication, window: MainWindow) -> None:
-    """--self-test: the event loop is running, so the window is up; let it settle, then close it the normal way.
+    """--self-test: the window is up (the event loop runs); once it has read the data folder, settle, then close it.
 
     Prints when the window was up (wall-clock time), which packaging/smoke_test.sh
-    turns into the start-up time; exit code 0 if the window was visible.
+    turns into the start-up time; exit code 0 if the window was visible and read the folder.
     """
     shown_at = time.time()
 
     def finish() -> None:
-        visible = window.isVisible()
+        ok = window.isVisible() and window.loaded
         window.close()
-        print(f"self-test {'ok' if visible else 'FAILED'}: window shown at unix time {shown_at:.3f}", flush=True)
-        app.exit(0 if visible else 1)
+        print(f"self-test {'ok' if ok else 'FAILED'}: window shown at unix time {shown_at:.3f}", flush=True)
+        app.exit(0 if ok else 1)
 
-    QTimer.singleShot(SELF_TEST_SETTLE_MS, finish)
+    window.load_finished.connect(lambda _loaded: QTimer.singleShot(SELF_TEST_SETTLE_MS, finish))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,8 +11,9 @@ starting another makes the older one stale (it is cancelled, and whatever it
 still returns is dropped, or handed to `on_stale` to release), and `cancel()`
 is built in. The spirit is napari's `thread_worker` and Anki's `QueryOp`.
 
-The sync, Discard, the connection test and the table browser's counts and
-first pages all run on lanes; nothing else in the GUI starts a thread.
+The engine's import at start-up, the sync, Discard, the connection test and
+the table browser's counts and first pages all run on lanes; nothing else in
+the GUI starts a thread.
 """
 
 from __future__ import annotations

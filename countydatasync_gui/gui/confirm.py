@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from ..etl.session import ChangeSet
+if TYPE_CHECKING:
+    from ..etl.session import ChangeSet
 
 
 class MassDeleteDialog(QDialog):

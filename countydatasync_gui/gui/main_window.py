@@ -6,27 +6,35 @@ run the window passes on the engine's notice of what changed (`Changes`) and
 each pane (last sync, browser, charts, history) decides what to read again.
 Which source a sync reads, and the settings screen that changes it, live in
 `source_choice`; the menus in `menus`.
+
+The window shows before the engine's heavy modules (pandas, pyarrow,
+SQLAlchemy: about a second) are imported: none of the modules it imports
+brings them in, and it reads the data folder only once it shows, after
+importing them on a background lane (`_load_folder`).
 """
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from ..etl import session
 from ..etl.datafolder import DataFolder
-from ..etl.session import (
-    MAX_REVIEW_AGE, ChangeSet, FolderView, NextStep, RunStatus, SyncResult, UndoResult, WaitingReview,
-)
-from .background import wait_for_background
+from ..etl.logs import LOG_FILE
+from ..etl.session import FolderView, NextStep, RunStatus, load_engine
+from .background import Lane, wait_for_background
 from .banner import MessageBanner
 from .confirm import MassDeleteDialog
 from .formatting import counts_words, planned_when, plural
 from .history import RunHistory
 from .labels import ElidedLabel
-from .layout_memory import restore_layout, save_layout
+from .layout_memory import restore_geometry, restore_splitters, save_layout
 from .log_view import LogViewer
 from .menus import build_menus
 from .parcel_history import ParcelHistoryDialog
@@ -34,9 +42,14 @@ from .qt_logging import install_handler, remove_handler
 from .reports import ReportActions
 from .review import ReviewPanel
 from .source_choice import DEMO_NOTICE, SourceChoice
-from .sync_panel import IDLE, REVIEWING, RUNNING, SyncPanel
+from .sync_panel import IDLE, LOADING, REVIEWING, RUNNING, SyncPanel
 from .sync_ops import SyncOps
 from .table_browser import TableBrowser
+
+if TYPE_CHECKING:
+    from ..etl.session import ChangeSet, SyncResult, UndoResult, WaitingReview
+
+log = logging.getLogger("countydatasync_gui.gui")
 
 ORGANIZATION = APPLICATION = "CountyDataSync"
 #: Rows per engine chunk in the app: smaller than the engine's default so Cancel lands
@@ -49,6 +62,8 @@ class MainWindow(QMainWindow):
 
     #: what a run changed in the data folder; every pane decides what to read again
     changed = Signal(object)  # Changes
+    #: the start-up read of the data folder is over: True if it is shown (False: the engine could not load)
+    load_finished = Signal(bool)
 
     def __init__(self, folder: DataFolder, *, source_url: str | None = None, table: str | None = None,
                  chunk_rows: int | None = GUI_CHUNK_ROWS, settings: QSettings | None = None) -> None:
@@ -58,6 +73,7 @@ class MainWindow(QMainWindow):
         self.view = FolderView(folder)
         self._close_after_run = False
         self._waiting_refused: str | None = None  # a waiting sync that could not be taken up: not retried
+        self.loaded = False  # the data folder has been read (settings, last sync, tables)
         self.source_choice = SourceChoice(folder, source_url, table, self)
 
         # -- the panes
@@ -128,20 +144,50 @@ class MainWindow(QMainWindow):
         self.source_choice.changed.connect(self._source_changed)
         self.source_choice.saved.connect(self._settings_saved)
 
-        # -- what is already there
+        # -- what is already there: read once the window shows
+        restore_geometry(self)
+        self._loader = Lane(self)
+        self._set_mode(LOADING)  # the sync panel says "reading…" meanwhile
+        # At the first turn of the event loop, i.e. after show(): started now, the engine's import
+        # would compete with building and showing the window for the interpreter.
+        QTimer.singleShot(0, self._load_folder)
+
+    # -- start-up ---------------------------------------------------------------
+    def _load_folder(self) -> None:
+        """Import the engine on a background lane, then show the folder (`_show_folder`)."""
+        self._loader.start(lambda _progress: load_engine(), on_result=lambda _: self._show_folder(),
+                           on_error=self._on_load_failed)
+
+    def _show_folder(self) -> None:
+        """Read what is already there: the settings, the tables, the last sync, a sync waiting for review."""
         self.source_choice.reload()
         if self.source_choice.problem:
             self.message_banner.show_message("error", f"The settings file has a problem: {self.source_choice.problem} "
                                              "Open File > Settings… to choose the source again.")
         if self.is_demo and not self.settings.value("demoNoticeDismissed", False, type=bool):
             self.demo_banner.show_message("info", DEMO_NOTICE)
-        if (holder := folder.lock_holder()) is not None:  # say it now, not only when Sync now is refused
-            self.message_banner.show_message("warning", folder.busy_text(holder))
+        if (holder := self.folder.lock_holder()) is not None:  # say it now, not only when Sync now is refused
+            self.message_banner.show_message("warning", self.folder.busy_text(holder))
         self.browser.load(self.view)
         self.history.load(self.view)
         self.sync_panel.read_state(self.view)
-        restore_layout(self)
+        self._loading_over(True)
         self.check_waiting()
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        details = "".join(traceback.format_exception(exc))
+        log.error("Could not load the sync engine: %s", details)
+        self.message_banner.show_message(
+            "error", "CountyDataSync could not load its sync engine, so it cannot read or sync this data folder. "
+            f"Reinstall it; if that does not help, send the log file ({self.folder.log_dir / LOG_FILE}) to whoever "
+            "supports CountyDataSync.", details)
+        self._loading_over(False)
+
+    def _loading_over(self, loaded: bool) -> None:
+        restore_splitters(self)  # now that the banners above them are shown
+        self._set_mode(IDLE)
+        self.loaded = loaded
+        self.load_finished.emit(loaded)
 
     # -- the source and the settings screen ----------------------------------------
     # `SourceChoice` keeps them; tests and scripts read them off the window.
@@ -196,7 +242,7 @@ class MainWindow(QMainWindow):
         Called at start and whenever the window is activated, so a clerk who
         leaves the app open overnight finds the morning's review too.
         """
-        if self.runner.busy or self.change_set is not None or self._close_after_run:
+        if not self.loaded or self.runner.busy or self.change_set is not None or self._close_after_run:
             return
         waiting = self.view.waiting()
         if waiting is None or waiting.planned_at == self._waiting_refused or self.folder.lock_holder() is not None:
@@ -216,7 +262,7 @@ class MainWindow(QMainWindow):
         text = (f"A sync planned {planned_when(waiting.planned_at)} is waiting for your review: "
                 f"{counts_words(waiting.counts)}. Commit or Discard it as usual.")
         if waiting.too_old:
-            text += (f" It is over {MAX_REVIEW_AGE.days} days old, too old to commit: press Discard, "
+            text += (f" It is over {session.MAX_REVIEW_AGE.days} days old, too old to commit: press Discard, "
                      "then Sync now for a fresh look.")
         self.message_banner.show_message("info", text)
 
@@ -411,6 +457,7 @@ class MainWindow(QMainWindow):
             if not self.ask("Changes not committed", "The changes under review are not committed. Close and discard them?"):
                 event.ignore()
                 return
+        self._loader.forget()  # closed while opening: nothing is read into a closed window
         self.runner.discard_now()
         save_layout(self)
         self.runner.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -13,11 +14,14 @@ from PySide6.QtWidgets import (
 )
 
 from ..etl import schema
-from ..etl.session import ChangeSet, ReviewClass
+from ..etl.session import ReviewClass
 from .banner import MessageBanner
 from .formatting import MODE_WORDS, csv_value, plural
 from .labels import shrinkable
 from .review_model import KIND_WORDS, ChangeReviewModel
+
+if TYPE_CHECKING:
+    from ..etl.session import ChangeSet
 
 SEARCH_DELAY_MS = 250
 EXPORT_PAGE_ROWS = 5_000

@@ -8,17 +8,20 @@ highlight; rejected rows carry their reason; flagged rows say why.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ..etl import schema
 from ..etl.schema import ChangeKind
-from ..etl.session import ChangeSet, ReviewClass
-from ..etl.use_codes import CodeTable
+from ..etl.session import ReviewClass
 from .formatting import column_title, field_text, rejected_text
 from .paged_model import Index, PagedTableModel
+
+if TYPE_CHECKING:
+    from ..etl.session import ChangeSet
+    from ..etl.use_codes import CodeTable
 
 PAGE_ROWS = 256
 ARROW = " → "

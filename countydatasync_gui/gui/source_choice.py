@@ -4,21 +4,28 @@ The start-up flags (`--source`, `--table`) win over `config.toml`; with
 neither, the demo county in the data folder. Saving the settings screen
 writes `config.toml`, so from then on the file decides, not the flags. The
 window owns one `SourceChoice` and only reacts to what it announces.
+
+The settings modules and the settings screen bring pandas and SQLAlchemy, so
+they are imported where they are used, never with the window: its first
+`reload` comes after the window shows, once `MainWindow` has loaded the engine.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from ..etl.config import config_path, load_settings, read_config
+from ..etl import session
 from ..etl.datafolder import DataFolder
 from ..etl.errors import SyncError
-from ..etl.settings import SyncSettings
-from ..etl.use_codes import CodeTable, code_table
-from ..etl.session import FolderView, Source, describe_url
-from .settings_dialog import SettingsDialog
 from .sync_ops import SyncRequest
+
+if TYPE_CHECKING:
+    from ..etl.settings import SyncSettings
+    from ..etl.use_codes import CodeTable
+    from .settings_dialog import SettingsDialog
 
 DEMO_NOTICE = (
     "This is the demo county, about 25,000 made-up parcels created in your data folder so you can try every step "
@@ -51,6 +58,8 @@ class SourceChoice(QObject):
 
     def reload(self) -> None:
         """Read the settings again (config.toml under the start-up flags), then announce `changed`."""
+        from ..etl.config import config_path, load_settings, read_config
+
         self.problem = None
         try:
             self.current = load_settings(self.folder, source_url=self.source_url, table=self.table, create_demo=False)
@@ -67,6 +76,8 @@ class SourceChoice(QObject):
 
     def code_table(self) -> CodeTable | None:
         """The land-use codes of the source in force (None if the settings have a problem)."""
+        from ..etl.use_codes import code_table
+
         if self.current is None:
             return None
         try:
@@ -83,13 +94,15 @@ class SourceChoice(QObject):
         if self.is_demo:
             return "the demo county" if not long else f"the demo county ({self.folder.demo_source.name}{table})"
         try:
-            return describe_url(source.url) + (table if long else "")
+            return session.describe_url(source.url) + (table if long else "")
         except SyncError:
             return "an address that is not valid (File > Settings…)"
 
     # -- the settings screen -----------------------------------------------------
     def open_settings(self) -> None:
         """Open the settings screen (window-modal), or raise it if it is open; Save announces `saved`."""
+        from .settings_dialog import SettingsDialog
+
         if self.dialog is not None:
             self.dialog.raise_()
             return
@@ -119,7 +132,7 @@ class SourceChoice(QObject):
 
     def _folder_holds_another_source(self) -> bool:
         try:
-            held = FolderView(self.folder).sync_state().source
-            return bool(held) and held != Source(self.current.source).identity
+            held = session.FolderView(self.folder).sync_state().source
+            return bool(held) and held != session.Source(self.current.source).identity
         except Exception:  # noqa: BLE001 - unreadable state: the sync itself will say what is wrong
             return False

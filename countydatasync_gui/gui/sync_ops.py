@@ -14,18 +14,19 @@ import logging
 import traceback
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from ..etl.config import load_settings
 from ..etl.datafolder import DataFolder
 from ..etl.errors import SourceSchemaError, SourceUnavailable, SyncError
 from ..etl.logs import LOG_FILE
 from ..etl.progress import Step
-from ..etl.session import (
-    Changes, ChangeSet, NextStep, SyncResult, SyncSession, UndoBlocked, UndoResult, WaitingReview,
-)
+from ..etl.session import Changes, NextStep, SyncSession, UndoBlocked
 from .background import JobProgress, Lane
+
+if TYPE_CHECKING:
+    from ..etl.session import ChangeSet, SyncResult, UndoResult, WaitingReview
 
 log = logging.getLogger("countydatasync_gui.gui")
 
@@ -59,6 +60,8 @@ def explain(exc: BaseException, folder: DataFolder | None = None) -> tuple[str, 
 
 def _session(request: SyncRequest) -> SyncSession:
     """On the lane: load the settings (creating the demo county on first use) into a session."""
+    from ..etl.config import load_settings  # it brings pandas and SQLAlchemy: not imported with the window
+
     # The password typed this session is the last resort, after the keyring and the environment.
     prompt = (lambda _question: request.password) if request.password else None
     settings = load_settings(request.folder, source_url=request.source_url, table=request.table, prompt=prompt)

@@ -15,7 +15,8 @@ from .labels import shrinkable
 
 log = logging.getLogger("countydatasync_gui.gui")
 
-IDLE, RUNNING, REVIEWING = "idle", "running", "reviewing"
+#: loading: the window has just opened and reads the data folder; nothing can start yet
+IDLE, LOADING, RUNNING, REVIEWING = "idle", "loading", "running", "reviewing"
 
 
 class SyncPanel(QGroupBox):
@@ -27,11 +28,11 @@ class SyncPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Sync with the county's records", parent)
-        self._state = SyncState()
+        self._state: SyncState | None = None  # not read yet
         self._new_source = False  # the state shown is the previous source's (until the next sync)
         self.mode = IDLE
 
-        self.source_label = shrinkable(QLabel())
+        self.source_label = shrinkable(QLabel("reading…"))  # until the window has read the settings
         self.source_label.setObjectName("sourceLabel")
         # One line: the source in words is short (a file name, or a database on a host, and a table).
         self.change_source_button = QPushButton("Change source…")
@@ -105,7 +106,7 @@ class SyncPanel(QGroupBox):
 
     def mark_new_source(self) -> None:
         """The settings switched to a source this folder has not synced yet: the state shown is the old source's."""
-        self.set_state(self._state, new_source=True)
+        self.set_state(self._state or SyncState(), new_source=True)
 
     def on_changes(self, changes: Changes, view: FolderView) -> None:
         """A run ended: read the sync state again if it moved."""
@@ -122,7 +123,7 @@ class SyncPanel(QGroupBox):
         self.set_state(state)
 
     def set_mode(self, mode: str, note: str = "") -> None:
-        """idle (Sync now enabled), running (Cancel enabled) or reviewing (Commit or Discard first)."""
+        """idle (Sync now enabled), loading (nothing yet), running (Cancel enabled) or reviewing (Commit or Discard first)."""
         self.mode = mode
         self.sync_button.setEnabled(mode == IDLE)
         self.full_refresh.setEnabled(mode == IDLE)
@@ -162,6 +163,10 @@ class SyncPanel(QGroupBox):
 
     def _render_state(self) -> None:
         state = self._state
+        if state is None:
+            self.last_sync_label.setText("reading…")
+            self.watermark_label.setText("reading…")
+            return
         if self._new_source:
             before = f" (the previous source: {local_time(state.last_success_at)})" if state.last_success_at else ""
             self.last_sync_label.setText(f"not yet from this source{before}")

@@ -22,17 +22,19 @@ from __future__ import annotations
 import csv
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush
 
 from ..etl import schema
 from ..etl.session import connect_read_only
-from ..etl.use_codes import CodeTable
 from .background import JobProgress, Lane
 from .formatting import COLUMN_HINTS, changed_fields_text, column_title, csv_value, field_text, journal_field, rejected_text
 from .paged_model import Index, PagedTableModel
+
+if TYPE_CHECKING:
+    from ..etl.use_codes import CodeTable
 
 PAGE_ROWS = 500
 #: How long a read waits for a lock (a checkpoint in progress): short, the window may be waiting.

@@ -13,7 +13,8 @@ import pytest
 from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import ChangeSetClosed, ReviewOutdated, SourceChanged
 from countydatasync_gui.etl.session import Phase, SyncSession
-from countydatasync_gui.etl.state import RunStatus, load_state
+from countydatasync_gui.etl.schema import RunStatus
+from countydatasync_gui.etl.state import load_state
 from tests.support import SourceTable, assert_unchanged, parcel, read_table, snapshot, stage, working_fields
 
 CLI = [sys.executable, "-m", "countydatasync_gui.cli"]

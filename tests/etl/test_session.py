@@ -8,7 +8,7 @@ from countydatasync_gui.etl.datafolder import DataFolder
 from countydatasync_gui.etl.errors import ChangeSetClosed, MassDeleteRefused, SourceUnavailable
 from countydatasync_gui.etl.session import NextStep, Phase, SyncSession
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
-from countydatasync_gui.etl.state import RunStatus
+from countydatasync_gui.etl.schema import RunStatus
 from tests.support import SourceTable, parcel, working_fields
 
 

@@ -61,7 +61,7 @@ def large_folder(tmp_path: Path, large_county: Path) -> DataFolder:
 
 @pytest.fixture
 def make_window(qtbot, folder: DataFolder) -> Iterator[Callable[..., MainWindow]]:
-    """Open real main windows; each is closed cleanly (any run cancelled, its thread stopped) after the test."""
+    """Open real main windows, the data folder read; each is closed cleanly (any run cancelled, its thread stopped) after the test."""
     windows: list[MainWindow] = []
 
     def make(data: DataFolder | None = None, **options: object) -> MainWindow:
@@ -70,6 +70,7 @@ def make_window(qtbot, folder: DataFolder) -> Iterator[Callable[..., MainWindow]
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)
+        qtbot.waitUntil(lambda: window.loaded, timeout=30_000)  # it reads the folder once it shows
         return window
 
     yield make

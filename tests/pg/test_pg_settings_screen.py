@@ -43,6 +43,7 @@ def window(qtbot, folder: DataFolder, tmp_path: Path) -> Iterator[MainWindow]:
     window.ask = lambda *_: True
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.loaded, timeout=30_000)  # it reads the folder once it shows
     yield window
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
