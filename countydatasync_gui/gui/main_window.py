@@ -185,7 +185,11 @@ class MainWindow(QMainWindow):
 
     def _loading_over(self, loaded: bool) -> None:
         restore_splitters(self)  # now that the banners above them are shown
-        self._set_mode(IDLE)
+        # Without the engine nothing can run: Sync now and Settings stay off, and the panel says why.
+        if loaded:
+            self._set_mode(IDLE)
+        else:
+            self._set_mode(LOADING, "Cannot sync: see the message above.")
         self.loaded = loaded
         self.load_finished.emit(loaded)
 

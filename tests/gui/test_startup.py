@@ -89,4 +89,6 @@ def test_an_engine_that_cannot_load_is_said_in_the_window(qtbot, folder: DataFol
     assert finished.args == [False] and not window.loaded
     assert "could not load its sync engine" in window.message_banner.text
     assert "libarrow.so" in window.message_banner.details.toPlainText()
+    assert not window.sync_panel.sync_button.isEnabled() and not window.settings_action.isEnabled()
+    assert "Cannot sync" in window.sync_panel.step_label.text()
     window.close()
