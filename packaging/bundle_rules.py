@@ -12,7 +12,9 @@ Two rules keep the bundle lean and the same on every build machine:
    libraries during analysis, before the spec can drop plugins, so removing,
    say, the virtual keyboard input plugin would leave QtQuick and QtQml behind.
    `prune()` removes the dropped entries and every library that only they
-   needed, and keeps anything still linked from what remains.
+   needed, and keeps anything still linked from what remains. A dropped
+   library that a kept one links (one the desktop provides) likewise takes
+   the libraries only it needed.
 
 `icu_data_subset()` takes items out of an ICU data package (Qt's libicudata).
 
@@ -121,12 +123,12 @@ def prune(
         by_name.setdefault(_key(entry[0]), []).append(entry)
         by_name.setdefault(_key(entry[1]), []).append(entry)
 
-    def closure(start: Iterable[TocEntry]) -> set[TocEntry]:
+    def closure(start: Iterable[TocEntry], blocked: set[TocEntry] = frozenset()) -> set[TocEntry]:
         reached: set[TocEntry] = set()
         todo = list(start)
         while todo:
             entry = todo.pop()
-            if entry in reached:
+            if entry in reached or entry in blocked:
                 continue
             reached.add(entry)
             for name in imports_of(entry[1]):
@@ -135,7 +137,8 @@ def prune(
 
     removed = {entry for entry in toc if dropped(entry[0])}
     candidates = closure(entry for entry in removed if entry[2] in ("BINARY", "EXTENSION")) - removed
-    still_needed = closure(entry for entry in binaries if entry not in removed and entry not in candidates)
+    # What the kept binaries reach without passing through a dropped library.
+    still_needed = closure((entry for entry in binaries if entry not in removed and entry not in candidates), removed)
     removed |= candidates - still_needed
     # PyInstaller also links libraries from sub-folders into _internal/ (SYMLINK
     # entries: dest, target dest); a link to a removed file would dangle.

@@ -134,7 +134,7 @@ else
     pass "layout: programs, resources and metadata"
 fi
 unwanted=$(find "$INTERNAL" \( -iname '*Qt6WebEngine*' -o -iname '*Qt6Quick*' -o -iname '*Qt6Qml*' -o -iname '*Qt63D*' \
-                              -o -iname '*Qt6Multimedia*' -o -iname '*Qt6Pdf*' -o -iname '*avcodec*' -o -iname '*arrow_flight*' \
+                              -o -iname '*Qt6Multimedia*' -o -iname '*Qt6Pdf*' -o -iname '*avcodec*' -o -iname '*arrow_flight*' -o -name 'libcups.so*' \
                               -o -name 'pytest' -o -name 'PyInstaller' \) -print | head -n 5)
 dangling=$(find -L "$INTERNAL" -type l -print 2>/dev/null | head -n 5)  # -L: only broken links stay links
 if [[ -n "$unwanted$dangling" ]]; then

@@ -157,6 +157,17 @@ def test_prune_keeps_a_library_something_else_still_links() -> None:
     assert [entry[0] for entry in kept] == ["libglib.so.0", "libQt6Gui.so.6"]
 
 
+def test_a_library_left_to_the_desktop_takes_the_libraries_only_it_needed() -> None:
+    toc = [("plugins/printsupport/libcups.so", "/a/plugin.so", "BINARY"), ("libcups.so.2", "/a/libcups.so.2", "BINARY"),
+           ("libgnutls.so.30", "/a/libgnutls.so.30", "BINARY"), ("libz.so.1", "/a/libz.so.1", "BINARY"),
+           ("libQt6Core.so.6", "/a/libQt6Core.so.6", "BINARY")]
+    links = {"/a/plugin.so": ["libcups.so.2", "libQt6Core.so.6"], "/a/libcups.so.2": ["libgnutls.so.30", "libz.so.1"],
+             "/a/libQt6Core.so.6": ["libz.so.1"]}
+    kept, removed = bundle_rules.prune(toc, lambda dest: dest == "libcups.so.2", lambda path: links.get(path, []))
+    assert [entry[0] for entry in kept] == ["plugins/printsupport/libcups.so", "libz.so.1", "libQt6Core.so.6"]
+    assert {entry[0] for entry in removed} == {"libcups.so.2", "libgnutls.so.30"}
+
+
 def icu_package(items: dict[str, bytes]) -> bytes:
     """A little-endian ICU common data package as ICU's pkgdata writes it (32-byte header, "CmnD")."""
     header = struct.pack("<HBBHHBBBB4s4s4s", 32, 0xDA, 0x27, 20, 0, 0, 0, 2, 0, b"CmnD", b"\1\0\0\0", b"\3\0\0\0")
