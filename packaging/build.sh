@@ -30,7 +30,8 @@ start=$SECONDS
 bundle="$DIST/CountyDataSync"
 echo "Built $bundle in $((SECONDS - start)) s: $(du -sh "$bundle" | cut -f1)"
 echo "Largest parts:"
-du -s "$bundle"/_internal/* 2>/dev/null | sort -rn | head -8 | while read -r kib path; do
+# sed, not head: head stops reading early, and pipefail then fails the build on sort's SIGPIPE.
+du -s "$bundle"/_internal/* 2>/dev/null | sort -rn | sed -n 1,8p | while read -r kib path; do
     printf '  %6.1f MB  %s\n' "$(awk "BEGIN { print $kib / 1024 }")" "${path#"$bundle"/}"
 done
 

@@ -12,15 +12,21 @@ Two rules keep the bundle lean and the same on every build machine:
    libraries during analysis, before the spec can drop plugins, so removing,
    say, the virtual keyboard input plugin would leave QtQuick and QtQml behind.
    `prune()` removes the dropped entries and every library that only they
-   needed, and keeps anything still linked from what remains.
+   needed, and keeps anything still linked from what remains. A dropped
+   library that a kept one links (one the desktop provides) likewise takes
+   the libraries only it needed.
+
+`icu_data_subset()` takes items out of an ICU data package (Qt's libicudata).
 
 Only the standard library and `packaging` (a PyInstaller dependency) are used here.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import struct
 import sys
 from collections.abc import Callable, Iterable
 from importlib import metadata
@@ -117,12 +123,12 @@ def prune(
         by_name.setdefault(_key(entry[0]), []).append(entry)
         by_name.setdefault(_key(entry[1]), []).append(entry)
 
-    def closure(start: Iterable[TocEntry]) -> set[TocEntry]:
+    def closure(start: Iterable[TocEntry], blocked: set[TocEntry] = frozenset()) -> set[TocEntry]:
         reached: set[TocEntry] = set()
         todo = list(start)
         while todo:
             entry = todo.pop()
-            if entry in reached:
+            if entry in reached or entry in blocked:
                 continue
             reached.add(entry)
             for name in imports_of(entry[1]):
@@ -131,7 +137,8 @@ def prune(
 
     removed = {entry for entry in toc if dropped(entry[0])}
     candidates = closure(entry for entry in removed if entry[2] in ("BINARY", "EXTENSION")) - removed
-    still_needed = closure(entry for entry in binaries if entry not in removed and entry not in candidates)
+    # What the kept binaries reach without passing through a dropped library.
+    still_needed = closure((entry for entry in binaries if entry not in removed and entry not in candidates), removed)
     removed |= candidates - still_needed
     # PyInstaller also links libraries from sub-folders into _internal/ (SYMLINK
     # entries: dest, target dest); a link to a removed file would dangle.
@@ -166,3 +173,48 @@ def duplicate_sonames(dests: Iterable[str]) -> set[str]:
         if any(depth == 1 for _, depth in members):
             duplicates.update(dest for dest, depth in members if depth != 1)
     return duplicates
+
+
+_ICU_HEADER = struct.Struct("<HBB")  # headerSize, magic 0xda 0x27 (ICU's udata.h)
+
+
+def icu_data_subset(data: bytes, drop: Callable[[str], bool]) -> bytes:
+    """An ICU common data package (icudt<version>l.dat) without the items `drop(name)` selects.
+
+    The package is a header, a table of contents (item count, then per item the
+    offsets of its name and of its data, from the table's start, sorted by name)
+    and the items, each aligned to 16 bytes. Little-endian packages only, as on
+    every platform Qt ships ICU for.
+    """
+    header_size, magic1, magic2 = _ICU_HEADER.unpack_from(data)
+    if (magic1, magic2) != (0xDA, 0x27) or data[8] != 0 or data[12:16] != b"CmnD":
+        raise ValueError("not a little-endian ICU common data package")
+    (count,) = struct.unpack_from("<I", data, header_size)
+    entries = [struct.unpack_from("<II", data, header_size + 4 + 8 * index) for index in range(count)]
+    starts = sorted(header_size + offset for _, offset in entries) + [len(data)]
+    end_of = dict(itertools.pairwise(starts))
+    items = []
+    for name_offset, data_offset in entries:
+        name_start = header_size + name_offset
+        name = data[name_start:data.index(b"\0", name_start)]
+        if not drop(name.decode("ascii")):
+            start = header_size + data_offset
+            items.append((name, data[start:end_of[start]]))
+
+    names = b"".join(name + b"\0" for name, _ in items)
+    table = 4 + 8 * len(items)
+    position = _aligned(header_size + table + len(names))
+    contents, offsets, name_offset = bytearray(), [], table
+    for name, item in items:
+        offsets.append((name_offset, position + len(contents) - header_size))
+        name_offset += len(name) + 1
+        contents += item + bytes(_aligned(len(item)) - len(item))
+    out = bytearray(data[:header_size]) + struct.pack("<I", len(items))
+    for pair in offsets:
+        out += struct.pack("<II", *pair)
+    out += names
+    return bytes(out + bytes(position - len(out)) + contents)
+
+
+def _aligned(size: int) -> int:
+    return (size + 15) & ~15

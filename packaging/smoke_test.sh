@@ -6,9 +6,10 @@
 #
 # It runs the packaged command line (--version, demo create, sync --yes --json into
 # a temporary data folder, status, a second sync after demo edits, a preset, the
-# PostgreSQL driver) and the packaged desktop app offscreen (--self-test: opens
-# the window, quits with exit code 0), checks the bundle's layout, and fails on
-# any missing module, library or resource. Prints the start-up times at the end.
+# PostgreSQL driver, every kind of file source, a PostgreSQL server where one can be
+# started) and the packaged desktop app offscreen (--self-test: opens the window,
+# quits with exit code 0), checks the bundle's layout, and fails on any missing
+# module, library or resource. Prints the start-up times at the end.
 # Exit code: 0 if every step passed, 1 otherwise.
 set -uo pipefail
 
@@ -48,8 +49,9 @@ esac
 TIMEOUT_BIN="$(command -v timeout || command -v gtimeout || true)"
 [[ -n "$TIMEOUT_BIN" ]] || echo "note: no timeout command, so a hanging step will hang this script"
 
-# What a broken bundle prints: a missing module, library, Qt plugin or file.
-BROKEN='Traceback|ModuleNotFoundError|ImportError|No module named|FileNotFoundError|No such file or directory|cannot open shared object|Could not (load|find) the Qt platform plugin|Failed to execute script|\[PYI-[0-9]+:ERROR\]'
+# What a broken bundle prints: a missing module, library, Qt plugin or file, and
+# GDAL's complaints ("ERROR 1: ...", "Warning 3: ...") or a Python warning about them.
+BROKEN='Traceback|ModuleNotFoundError|ImportError|No module named|FileNotFoundError|No such file or directory|cannot open shared object|Could not (load|find) the Qt platform plugin|Failed to execute script|\[PYI-[0-9]+:ERROR\]|^(ERROR|Warning) [0-9]+: |RuntimeWarning'
 
 PASSED=0
 FAILED=0
@@ -87,13 +89,15 @@ fail() {
 
 # run NAME EXPECTED_EXIT_CODE TIMEOUT_S COMMAND...: runs it in the clean environment,
 # output in $TMP/out and $TMP/err, seconds taken in $ELAPSED; returns 0 if it behaved.
+# WRAP, if set, is a command run outside the clean environment that runs the rest (a server).
+WRAP=()
 run() {
     local name=$1 expected=$2 limit=$3
     shift 3
     local start code limiter=()
     [[ -n "$TIMEOUT_BIN" ]] && limiter=("$TIMEOUT_BIN" "$limit")
     start=$(now)
-    (cd "$TMP" && "${RUN[@]}" ${limiter[@]+"${limiter[@]}"} "$@") >"$TMP/out" 2>"$TMP/err"
+    (cd "$TMP" && ${WRAP[@]+"${WRAP[@]}"} "${RUN[@]}" ${limiter[@]+"${limiter[@]}"} "$@") >"$TMP/out" 2>"$TMP/err"
     code=$?
     ELAPSED=$(seconds_since "$start")
     if [[ $code -eq 124 ]]; then
@@ -130,7 +134,7 @@ else
     pass "layout: programs, resources and metadata"
 fi
 unwanted=$(find "$INTERNAL" \( -iname '*Qt6WebEngine*' -o -iname '*Qt6Quick*' -o -iname '*Qt6Qml*' -o -iname '*Qt63D*' \
-                              -o -iname '*Qt6Multimedia*' -o -iname '*Qt6Pdf*' -o -iname '*avcodec*' -o -iname '*arrow_flight*' \
+                              -o -iname '*Qt6Multimedia*' -o -iname '*Qt6Pdf*' -o -iname '*avcodec*' -o -iname '*arrow_flight*' -o -name 'libcups.so*' \
                               -o -name 'pytest' -o -name 'PyInstaller' \) -print | head -n 5)
 dangling=$(find -L "$INTERNAL" -type l -print 2>/dev/null | head -n 5)  # -L: only broken links stay links
 if [[ -n "$unwanted$dangling" ]]; then
@@ -220,6 +224,33 @@ if run "PostgreSQL driver (psycopg) and keyring" 1 60 "$CLI" sync --dry-run --js
     else
         fail "PostgreSQL driver (psycopg) and keyring" "unexpected answer"
     fi
+fi
+
+# Every kind of file source, and a real PostgreSQL server: the libraries only they load
+# (Parquet, openpyxl, GDAL through pyogrio, the ADBC drivers, libpq) must all be in
+# the bundle. The sources are made with the build venv's Python (packaging/smoke_sources.py).
+PY="${SMOKE_PYTHON:-$ROOT/.venv/bin/python}"
+[[ -x "$PY" ]] || PY="$ROOT/.venv/Scripts/python.exe"  # a Windows venv
+SOURCES="$ROOT/packaging/smoke_sources.py"
+if [[ -x "$PY" ]] && mkdir -p "$TMP/sources" && "$PY" "$SOURCES" files "$TMP/sources" >"$TMP/out" 2>"$TMP/err"; then
+    for name in roll.csv roll.xlsx roll.parquet roll.gpkg roll.zip roll.gdb; do
+        if run "file source $name" 0 120 "$CLI" sync --dry-run --json --data-dir "$TMP/files-$name" \
+               --source "$TMP/sources/$name" --preset florida_nal; then
+            expect "file source $name (sync --dry-run)" '"status": "previewed".*"new": 20,'
+        fi
+    done
+else
+    fail "file sources" "could not write them with $PY (set SMOKE_PYTHON to the build venv's Python)"
+fi
+if [[ -x "$PY" ]] && why=$("$PY" "$SOURCES" postgres --check 2>&1); then
+    WRAP=("$PY" "$SOURCES" postgres)
+    if run "PostgreSQL source" 0 300 "$CLI" sync --yes --json --data-dir "$TMP/pg-data" --source "{url}" \
+           --preset florida_nal; then
+        expect "PostgreSQL source on a throwaway server (psycopg, ADBC, libpq)" '"status": "committed".*"new": 20,'
+    fi
+    WRAP=()
+else
+    echo "skip  PostgreSQL source: ${why:-no build venv Python at $PY}"
 fi
 
 # -- 3. the desktop app -----------------------------------------------------------

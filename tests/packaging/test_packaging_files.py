@@ -157,6 +157,45 @@ def test_prune_keeps_a_library_something_else_still_links() -> None:
     assert [entry[0] for entry in kept] == ["libglib.so.0", "libQt6Gui.so.6"]
 
 
+def test_a_library_left_to_the_desktop_takes_the_libraries_only_it_needed() -> None:
+    toc = [("plugins/printsupport/libcups.so", "/a/plugin.so", "BINARY"), ("libcups.so.2", "/a/libcups.so.2", "BINARY"),
+           ("libgnutls.so.30", "/a/libgnutls.so.30", "BINARY"), ("libz.so.1", "/a/libz.so.1", "BINARY"),
+           ("libQt6Core.so.6", "/a/libQt6Core.so.6", "BINARY")]
+    links = {"/a/plugin.so": ["libcups.so.2", "libQt6Core.so.6"], "/a/libcups.so.2": ["libgnutls.so.30", "libz.so.1"],
+             "/a/libQt6Core.so.6": ["libz.so.1"]}
+    kept, removed = bundle_rules.prune(toc, lambda dest: dest == "libcups.so.2", lambda path: links.get(path, []))
+    assert [entry[0] for entry in kept] == ["plugins/printsupport/libcups.so", "libz.so.1", "libQt6Core.so.6"]
+    assert {entry[0] for entry in removed} == {"libcups.so.2", "libgnutls.so.30"}
+
+
+def icu_package(items: dict[str, bytes]) -> bytes:
+    """A little-endian ICU common data package as ICU's pkgdata writes it (32-byte header, "CmnD")."""
+    header = struct.pack("<HBBHHBBBB4s4s4s", 32, 0xDA, 0x27, 20, 0, 0, 0, 2, 0, b"CmnD", b"\1\0\0\0", b"\3\0\0\0")
+    header += bytes(32 - len(header))
+    names = sorted(items)
+    table = struct.pack("<I", len(names)) + bytes(8 * len(names)) + b"".join(n.encode() + b"\0" for n in names)
+    table += bytes(-len(table) % 16)
+    offsets, body, name_offset = [], b"", 4 + 8 * len(names)
+    for name in names:
+        offsets.append((name_offset, len(table) + len(body)))
+        name_offset += len(name) + 1
+        body += items[name] + bytes(-len(items[name]) % 16)
+    table = table[:4] + b"".join(struct.pack("<II", *pair) for pair in offsets) + table[4 + 8 * len(names):]
+    return header + table + body
+
+
+def test_icu_data_subset_drops_items_and_keeps_the_rest_readable() -> None:
+    items = {"icudt73l/brkitr/cjdict.dict": b"D" * 40, "icudt73l/coll/root.res": b"C" * 21,
+             "icudt73l/en.res": b"E" * 16, "icudt73l/unames.icu": b"U" * 7}
+    package = icu_package(items)
+    assert bundle_rules.icu_data_subset(package, lambda name: False) == package
+
+    subset = bundle_rules.icu_data_subset(package, lambda name: "/brkitr/" in name or name.endswith("unames.icu"))
+    assert subset == icu_package({name: items[name] for name in ("icudt73l/coll/root.res", "icudt73l/en.res")})
+    with pytest.raises(ValueError):
+        bundle_rules.icu_data_subset(b"\0" * 64, lambda name: False)
+
+
 def test_duplicate_sonames_keep_the_name_binaries_link_to() -> None:
     names = ["pyarrow/libarrow_python.so", "pyarrow/libarrow_python.so.2600", "pyarrow/libarrow_python.so.2600.1.0",
              "pyarrow/libarrow.so.2600", "other/libonly.so", "other/libfull.so.1.2.3"]
