@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import adbc_driver_sqlite.dbapi
 import pytest
@@ -25,14 +27,19 @@ def test_the_folder_databases_and_staged_change_sets_are_refused(folder: DataFol
             check_allowed(path)
 
 
-def test_a_file_open_through_sqlite3_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "county.sqlite"
+@pytest.mark.parametrize(("name", "connect"), [
+    ("county.sqlite", adbc_files.connect_read_only),  # a source
+    ("pending/changeset-1234.sqlite", adbc_files.connect_for_staging),  # a new change set, staged in bulk
+])
+def test_a_file_open_through_sqlite3_is_refused(tmp_path: Path, name: str, connect: Callable[[Path], Any]) -> None:
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE t (a)")
     with pytest.raises(AdbcRefused, match="already open"):
-        adbc_files.connect_read_only(path)
+        connect(path)
     db.close()
-    adbc_files.connect_read_only(path).close()  # allowed once nothing else holds it
+    connect(path).close()  # allowed once nothing else holds it
 
 
 @pytest.fixture
@@ -115,17 +122,6 @@ def test_where_open_files_cannot_be_listed_the_change_set_is_staged_through_sqli
 
     assert result.counts.new == 30 and len(read_table(folder.working_db, "working")) == 30
     assert not any(path.parent == folder.pending_dir.resolve() for path in watched["adbc"])
-
-
-def test_staging_through_adbc_is_refused_while_sqlite3_holds_the_change_set(folder: DataFolder) -> None:
-    folder.ensure()
-    path = folder.pending_dir / "changeset-1234.sqlite"
-    db = sqlite3.connect(path)
-    db.execute("CREATE TABLE t (a)")
-    with pytest.raises(AdbcRefused, match="already open"):
-        adbc_files.connect_for_staging(path)
-    db.close()
-    adbc_files.connect_for_staging(path).close()  # allowed once nothing else holds it
 
 
 def test_a_chunk_that_fails_to_stage_in_the_background_fails_the_sync_and_leaves_nothing(
