@@ -214,3 +214,23 @@ def test_blank_timestamps_give_the_same_text_type_as_real_ones() -> None:
     real, _ = normalise_timestamps(pd.Series(["2024-01-01 00:00:00"]), UTC)
     assert blank.isna().all()
     assert blank.dtype == real.dtype
+
+
+def test_arrow_backed_and_object_chunks_validate_alike() -> None:
+    """ADBC and CSV give Arrow-backed text, other sources Python objects: the same rows must come out the same."""
+    chunk = _chunk(
+        id=[" 01-1 ", "01-2", "", None, "01-5", "01-6"],
+        owner=["  SMITH ", "", None, "X\u00a0", "\tY", "Z"],
+        use_code=["001", " ", "002", "003", None, "004"],
+        site_address=["1 MAIN ST", None, "  ", "2 MAIN", "3 MAIN", "\u30004 MAIN"],
+        acres=[1.0, 2.0, 3.0, -1.0, 4.0, 5.0],
+        last_updated=["2024-03-10 02:30:00", "2024-11-03T01:30:00.25", "soon", "2024-05-01", None, " 2024-01-01 00:00:00 "],
+    )
+    text_fields = ["id", "owner", "use_code", "site_address", "last_updated"]
+    as_objects = validate_chunk(chunk.astype({f: object for f in text_fields}), NEW_YORK)
+    as_arrow = validate_chunk(chunk.astype({f: "str" for f in text_fields}), NEW_YORK)
+    assert isinstance(chunk.astype({"id": "str"})["id"].array, pd.arrays.ArrowStringArray)
+    pd.testing.assert_frame_equal(as_arrow.valid, as_objects.valid)
+    pd.testing.assert_frame_equal(as_arrow.rejected, as_objects.rejected)
+    assert as_arrow.valid["owner"].tolist() == ["SMITH", None, "Y", "Z"]
+    assert as_arrow.valid["id"].tolist() == ["01-1", "01-2", "01-5", "01-6"]
