@@ -138,7 +138,7 @@ def _parse_common_form(text: pd.Series) -> pd.Series:
     """
     moments = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
     strings = pa.array(text.array)
-    common = pc.match_substring_regex(strings, _COMMON_FORM).to_numpy(zero_copy_only=False)
+    common = pc.fill_null(pc.match_substring_regex(strings, _COMMON_FORM), False).to_numpy(zero_copy_only=False)
     if common.any():
         try:
             moments[common] = pc.cast(strings.filter(pa.array(common)), pa.timestamp("us")).to_numpy()

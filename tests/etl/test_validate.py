@@ -166,6 +166,10 @@ def test_fast_timestamp_path_agrees_with_the_general_path(
     assert taken == (0 if impossible else len(common) + 1)  # + 1: " 2024-05-01 13:45:00\t", once trimmed
 
     fast_text, fast_bad = normalise_timestamps(values, zone)
+    if dtype == "str":  # Arrow-backed text in several chunks (as pandas concatenates it) reads the same
+        parts = pd.concat([values.iloc[:1000], values.iloc[1000:]])
+        assert parts.array._pa_array.num_chunks == 2
+        pd.testing.assert_series_equal(validate._parse_common_form(parts), validate._parse_common_form(values))
     _general_path(monkeypatch)
     general_text, general_bad = normalise_timestamps(values, zone)
     pd.testing.assert_series_equal(fast_text, general_text)
@@ -229,8 +233,10 @@ def test_arrow_backed_and_object_chunks_validate_alike() -> None:
     text_fields = ["id", "owner", "use_code", "site_address", "last_updated"]
     as_objects = validate_chunk(chunk.astype({f: object for f in text_fields}), NEW_YORK)
     as_arrow = validate_chunk(chunk.astype({f: "str" for f in text_fields}), NEW_YORK)
+    in_chunks = validate_chunk(pd.concat([chunk.iloc[:2], chunk.iloc[2:]]).astype({f: "str" for f in text_fields}), NEW_YORK)
     assert isinstance(chunk.astype({"id": "str"})["id"].array, pd.arrays.ArrowStringArray)
     pd.testing.assert_frame_equal(as_arrow.valid, as_objects.valid)
     pd.testing.assert_frame_equal(as_arrow.rejected, as_objects.rejected)
+    pd.testing.assert_frame_equal(in_chunks.valid, as_objects.valid)
     assert as_arrow.valid["owner"].tolist() == ["SMITH", None, "Y", "Z"]
     assert as_arrow.valid["id"].tolist() == ["01-1", "01-2", "01-5", "01-6"]
