@@ -25,8 +25,8 @@ from . import schema
 _OFFSET_PATTERN = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?[ \t]*(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)$"
 # The form nearly every source writes, naive: "2025-09-26 12:11:56", "2025-09-26T12:11:56.5".
 # Values in it take the fast path (`_parse_common_form`); every other form, the general one.
-# Matched by Arrow's RE2 directly, whose \d is ASCII only (and twice as fast as [0-9] there).
-_COMMON_FORM = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?$"
+# Spelled with [0-9] for the same reason as `_OFFSET_PATTERN` (and it is as fast in RE2).
+_COMMON_FORM = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?$"
 # The moments whose text has a four-digit year (see `_utc_text`): from the first of year 0 to the last of 9999.
 _FOUR_DIGIT_YEARS = (np.datetime64("0000-01-01T00:00:00", "us"), np.datetime64("10000-01-01T00:00:00", "us"))
 
@@ -130,8 +130,9 @@ def normalise_timestamps(values: pd.Series, zone: ZoneInfo) -> tuple[pd.Series, 
 def _parse_common_form(text: pd.Series) -> pd.Series:
     """`text` values in `_COMMON_FORM` as naive datetimes, parsed by Arrow; NaT for the rest.
 
-    Arrow's ISO-8601 cast reads that form several times faster than
-    `pd.to_datetime(format="ISO8601")`, to the same microsecond. It refuses an
+    Arrow's ISO-8601 cast (with the match) reads that form twice as fast as
+    `pd.to_datetime(format="ISO8601")` (with the offset search), to the same
+    microsecond. It refuses an
     impossible date or time (Feb 30, 24:00, a leap second) as pandas does, but
     by failing the whole cast: then no value is taken here, and the general path
     reads them all (and rejects the impossible one).
@@ -154,7 +155,7 @@ def _utc_text(moments: pd.Series) -> pd.Series:
     first, after_last = _FOUR_DIGIT_YEARS
     if not len(present) or (present.min() >= first and present.max() < after_last):
         # Arrow's cast writes "YYYY-MM-DD HH:MM:SS.ffffff" (always six digits for microseconds),
-        # twice as fast as numpy's datetime_as_string; with a four-digit year the space is character 10.
+        # 4x faster than numpy's datetime_as_string; with a four-digit year the space is character 10.
         text = pc.cast(pa.array(naive), pa.string())
         text = pc.binary_join_element_wise(pc.binary_replace_slice(text, 10, 11, "T"), "Z", "")
         return text.to_pandas().set_axis(moments.index)
