@@ -193,7 +193,8 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Values as floats, and a mask of values present but not numbers (blank text counts as missing)."""
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.astype("float64")
-        return numbers, pd.Series(False, index=values.index) | ~np.isfinite(numbers.fillna(0))
+        # NULL (NaN) is allowed; only an infinity is present but not a number.
+        return numbers, pd.Series(np.isinf(numbers.to_numpy()), index=values.index)
     present = values.notna() & (values.astype(str).str.strip() != "")
     numbers = pd.to_numeric(values.where(present), errors="coerce").astype("float64")
     unparseable = present & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))

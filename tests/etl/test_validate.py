@@ -240,3 +240,11 @@ def test_arrow_backed_and_object_chunks_validate_alike() -> None:
     pd.testing.assert_frame_equal(in_chunks.valid, as_objects.valid)
     assert as_arrow.valid["owner"].tolist() == ["SMITH", None, "Y", "Z"]
     assert as_arrow.valid["id"].tolist() == ["01-1", "01-2", "01-5", "01-6"]
+
+
+def test_an_infinite_number_is_rejected_and_a_missing_one_allowed() -> None:
+    """Whether read as numbers (ADBC, drivers) or as text (files): NULL is allowed, infinity is not a number."""
+    for acres in ([1.0, float("nan"), float("inf")], ["1.0", None, "inf"]):
+        chunk = validate_chunk(_chunk(id=["A", "B", "C"], acres=acres), UTC)
+        assert chunk.valid["id"].tolist() == ["A", "B"]
+        assert chunk.rejected["reason"].tolist() == ["acres is not a number ('inf')"]
