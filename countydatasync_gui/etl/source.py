@@ -404,8 +404,9 @@ def _read_sqlite_adbc(path: Path, table: sa.Table, selected: list[sa.Column], ch
         # Something else in this process has the file open (a settings screen's test, say): sqlite3 only.
         log.debug("Reading %s through sqlite3: %s", path.name, refused.message)
     else:
-        with closing(adbc) as conn:
-            cursor = conn.cursor()
+        # The cursor closes before the connection even when the read is abandoned (a Cancel): ADBC refuses,
+        # noisily, to close a connection whose statement is still open.
+        with closing(adbc) as conn, conn.cursor() as cursor:
             cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(chunk_rows)})
             while True:
                 try:
