@@ -164,9 +164,15 @@ def _utc_text(moments: pd.Series) -> pd.Series:
     return (as_text + "Z").where(moments.notna(), None)
 
 
+#: Naive times from here on may fall past the year 9999 in UTC (the zone's offset added), which
+#: localising cannot handle; they become unparseable instead ("9999-12-31" as "never" is seen in rolls).
+_LAST_SAFE_NAIVE = pd.Timestamp("9999-12-31")
+
+
 def _to_utc(moments: pd.Series, zone: ZoneInfo) -> pd.Series:
-    """Localise naive datetimes in `zone` (aware ones pass through) and convert to UTC."""
+    """Localise naive datetimes in `zone` (aware ones pass through) and convert to UTC (NaT past the year 9999)."""
     if moments.dt.tz is None:
+        moments = moments.where(moments < _LAST_SAFE_NAIVE)
         moments = moments.dt.tz_localize(
             zone, ambiguous=np.zeros(len(moments), dtype=bool), nonexistent="shift_forward"
         )

@@ -248,3 +248,17 @@ def test_an_infinite_number_is_rejected_and_a_missing_one_allowed() -> None:
         chunk = validate_chunk(_chunk(id=["A", "B", "C"], acres=acres), UTC)
         assert chunk.valid["id"].tolist() == ["A", "B"]
         assert chunk.rejected["reason"].tolist() == ["acres is not a number ('inf')"]
+
+
+@pytest.mark.parametrize("as_datetimes", [False, True])
+def test_the_last_day_of_9999_is_rejected_not_a_crash_west_of_utc(as_datetimes: bool) -> None:
+    # Some rolls write 9999-12-31 for "never"; in New York its evening is in the year 10000 in UTC.
+    stamps = pd.Series(["9999-12-31 23:00:00", "9999-12-30 23:59:59", "2024-01-01 00:00:00"])
+    raw = pd.DataFrame({"id": ["1", "2", "3"], "owner": "A", "use_code": "001", "acres": 1.0, "assessed_value": 1.0,
+                        "last_updated": pd.to_datetime(stamps) if as_datetimes else stamps})
+
+    chunk = validate_chunk(raw, ZoneInfo("America/New_York"))
+
+    assert chunk.valid["last_updated"].tolist() == ["9999-12-31T04:59:59.000000Z", "2024-01-01T05:00:00.000000Z"]
+    assert chunk.rejected["id"].tolist() == ["1"]
+    assert chunk.rejected["reason"].iloc[0].startswith("last updated is not a date and time ('9999-12-31 23:00:00")
