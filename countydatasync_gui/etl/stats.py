@@ -3,11 +3,14 @@
 A full GROUP BY over a million parcels takes over a second; an incremental
 sync only needs to add what it added and subtract what it removed, so commits
 apply deltas. Stats record the run they reflect; if that is not the working
-table's last run (a crash between the two commits), they are rebuilt.
+table's last run (a crash between the two commits), they are rebuilt. An
+initial load's figures are its change set's own, summed while it is committed.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from concurrent.futures import Future
 from pathlib import Path
 
 import pandas as pd
@@ -41,8 +44,8 @@ def aggregate_working(working_db: Path, code_table: str = DEFAULT_CODE_TABLE) ->
     return _finish(totals, code_table)
 
 
-def deltas(store: ChangeStore) -> pd.DataFrame:
-    """What a change set adds to and removes from each land-use code's figures."""
+def deltas(change_set: sqlite3.Connection) -> pd.DataFrame:
+    """What a change set (a connection to its file) adds to and removes from each land-use code's figures."""
     # NOT INDEXED: the table holds only this change set, and reading it in storage order
     # visits each page once where the kind index would jump between them (half the time).
     return pd.read_sql_query(
@@ -55,8 +58,21 @@ def deltas(store: ChangeStore) -> pd.DataFrame:
                 FROM changes NOT INDEXED WHERE kind IN ({ChangeKind.CHANGED.sql}, {ChangeKind.DELETED.sql})
         ) GROUP BY use_code
         """,
-        store.db,
+        change_set,
     )
+
+
+def initial_load_figures(change_set: Path, code_table: str = DEFAULT_CODE_TABLE) -> pd.DataFrame:
+    """An initial load's statistics, from its change set file alone: the working table was empty, so they are
+    its new parcels' figures (those held back left out), as `aggregate_working` finds them after the commit.
+
+    Reads through a connection of its own, so the commit can sum them on a second core while it writes.
+    """
+    db = connect_read_only(change_set)
+    try:
+        return _finish(deltas(db), code_table)
+    finally:
+        db.close()
 
 
 def _stored_figures(stats_db: Path) -> pd.DataFrame:
@@ -91,17 +107,20 @@ def rebuild_stats(working_db: Path, stats_db: Path, run_id: int, code_table: str
 
 def update_stats(
     working_db: Path, stats_db: Path, run_id: int, previous_run_id: int | None, change: ChangeStore,
-    code_table: str = DEFAULT_CODE_TABLE,
+    code_table: str = DEFAULT_CODE_TABLE, *, initial_load: Future[pd.DataFrame] | None = None,
 ) -> None:
     """After a commit: apply the committed change set's deltas if the stats reflect the previous run, else rebuild.
 
-    (A first sync rebuilds: one aggregation of the working table, no deltas computed first.)
+    `initial_load`: the figures of an initial load (`initial_load_figures`), summed while it was committed.
     """
+    if initial_load is not None:
+        create_and_load_stats_db(initial_load.result(), stats_db, built_from_run=run_id)
+        return
     built_from = stats_built_from(stats_db)
     if built_from is None or built_from != previous_run_id:
         rebuild_stats(working_db, stats_db, run_id, code_table)
         return
-    combined = pd.concat([_stored_figures(stats_db), deltas(change)], ignore_index=True)
+    combined = pd.concat([_stored_figures(stats_db), deltas(change.db)], ignore_index=True)
     totals = combined.groupby("use_code", dropna=False, as_index=False)[_FIGURES].sum()
     create_and_load_stats_db(_finish(totals[totals["parcel_count"] > 0], code_table), stats_db, built_from_run=run_id)
 

@@ -16,10 +16,11 @@ import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -44,6 +45,7 @@ from .timeutil import from_utc_text, local_words, now_utc, to_utc_text
 from .validate import validate_chunk
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Mode = Literal["first_sync", "incremental", "full_refresh"]
 #: Rows last updated more than this after the read began are flagged: a clock or a typo to check.
@@ -314,6 +316,10 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     # Held parcels are marked in the change set (kind `held`): every step below that applies
     # new, changed or deleted rows leaves them out by their kind, and the journal copies them as held.
     change_set.counts = staged.hold(hold, change_set.counts)
+    # An initial load's statistics are its own new parcels' figures (the working table was empty): summed
+    # from the change set on a second core while the transaction below writes them (sqlite3 lets go of the GIL).
+    figures = _in_background(stats.initial_load_figures, staged.path, change_set.settings.source.code_table) \
+        if change_set.initial_load and change_set.counts.new else None
     folder, counts = change_set.folder, change_set.counts
     status = RunStatus.NOTHING_TO_DO if change_set.nothing_to_do else RunStatus.COMMITTED
     chunk_rows = change_set.settings.chunk_rows
@@ -387,6 +393,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
         log.info("Committed run %s: county edits now loaded up to %s (before: %s)", run_id,
                  _readable(change_set.watermark_after), _readable(before.watermark))
     except BaseException as exc:
+        if figures is not None:
+            wait([figures])  # it reads the change set's file, which closing deletes
         change_set._close()
         _record_failure_of(change_set, exc)
         raise
@@ -398,7 +406,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
         progress.step(Step.STATISTICS)
         try:
             stats.update_stats(folder.working_db, folder.stats_db, run_id, before.last_run_id, staged,
-                               change_set.settings.source.code_table)
+                               change_set.settings.source.code_table, initial_load=figures)
         except Exception:
             log.exception("Statistics could not be updated; they will be rebuilt at the next sync")
     change_set._close()
@@ -581,6 +589,15 @@ def _journal_slices(conn: sa.Connection, run_id: int, total: int, chunk_rows: in
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
+def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
+    """`work(*args)` on a thread of its own; its outcome in the Future."""
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit-background")
+    try:
+        return runner.submit(work, *args)
+    finally:
+        runner.shutdown(wait=False)  # the thread ends with the work
+
+
 def _readable(utc_text: str | None) -> str:
     """A stored time as a log line shows it: "2026-12-03 17:48:55 UTC" ("none" if there is none)."""
     return from_utc_text(utc_text).strftime("%Y-%m-%d %H:%M:%S UTC") if utc_text else "none"

@@ -13,6 +13,7 @@ from countydatasync_gui.etl.errors import ReviewOutdated, SyncCancelled, UndoBlo
 from countydatasync_gui.etl.progress import Progress, Step
 from countydatasync_gui.etl.session import SyncSession
 from countydatasync_gui.etl.state import parcel_history
+from countydatasync_gui.etl.stats import aggregate_working
 from countydatasync_gui.etl.sync import commit, open_waiting, plan_sync
 from countydatasync_gui.etl.undo import undo_run
 from tests.support import SourceTable, assert_unchanged, parcel, read_table, snapshot, stage, sync, working_fields
@@ -54,6 +55,18 @@ def test_a_first_sync_reviews_every_row_as_new_and_journals_only_the_flagged_and
     assert journal[["parcel_id", "kind"]].values.tolist() == [["01-0007", "new"], ["01-0008", "new"], ["01-0011", "new"],
                                                              ["01-0012", "new"], ["01-0020", "held"]]
     assert read_table(folder.working_db, "rejects")["id"].tolist() == ["01-0009"]
+
+
+def test_an_initial_loads_statistics_summed_from_its_change_set_equal_a_fresh_aggregation(
+        folder: DataFolder, county: SourceTable) -> None:
+    county.upsert([parcel("01-0030", use_code="086", acres=12.5, assessed_value=1_250_000.0),
+                   parcel("01-0031", use_code=None, acres=None)])
+    change_set = plan_sync(folder, county.settings())
+    commit(change_set, hold=["01-0030", "01-0002"])  # held parcels are in neither the table nor its figures
+
+    summed = read_table(folder.stats_db, "stats", order_by="id")
+    assert summed["parcel_count"].sum() == len(working_fields(folder)) == 37
+    assert summed.equals(aggregate_working(folder.working_db))  # exactly what a rebuild finds
 
 
 def test_a_later_sync_compares_as_always_and_a_parcels_history_shows_its_load(folder: DataFolder,
