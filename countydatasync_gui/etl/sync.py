@@ -316,10 +316,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     # Held parcels are marked in the change set (kind `held`): every step below that applies
     # new, changed or deleted rows leaves them out by their kind, and the journal copies them as held.
     change_set.counts = staged.hold(hold, change_set.counts)
-    # An initial load's statistics are its own new parcels' figures (the working table was empty): summed
-    # from the change set on a second core while the transaction below writes them (sqlite3 lets go of the GIL).
-    figures = _in_background(stats.initial_load_figures, staged.path, change_set.settings.source.code_table) \
-        if change_set.initial_load and change_set.counts.new else None
+    figures: Future[pd.DataFrame] | None = None
     folder, counts = change_set.folder, change_set.counts
     status = RunStatus.NOTHING_TO_DO if change_set.nothing_to_do else RunStatus.COMMITTED
     chunk_rows = change_set.settings.chunk_rows
@@ -328,6 +325,12 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
     engine = sqlite_engine(folder.working_db, attach={"stage": staged.path}, durable=status is RunStatus.COMMITTED)
     try:
         with engine.begin() as conn:
+            # An initial load's statistics are its own new parcels' figures (the working table was empty):
+            # summed from the change set on a second core while this transaction writes them (sqlite3 lets
+            # go of the GIL). Started once the transaction holds its locks: a reader already on the change
+            # set would make BEGIN IMMEDIATE wait for it.
+            if change_set.initial_load and counts.new:
+                figures = _in_background(stats.initial_load_figures, staged.path, change_set.settings.source.code_table)
             store.migrate_working(conn)  # a folder of an earlier release is brought up to date here
             before = read_state(conn)
             # Never apply a plan to a working table that moved on (a review staged last night,
