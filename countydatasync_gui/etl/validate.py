@@ -180,13 +180,17 @@ def _to_utc(moments: pd.Series, zone: ZoneInfo) -> pd.Series:
 
 
 def as_text(values: pd.Series) -> pd.Series:
-    """Values as trimmed text; NULL and blanks become None. Whole floats lose their '.0' (ids read as numbers)."""
+    """Values as trimmed text; NULL and blanks become missing. Whole floats lose their '.0' (ids read as numbers).
+
+    Text that came in Arrow (ADBC, CSV, pandas' own str) stays in Arrow, missing as its dtype's NA; other
+    values come out as Python strings and None.
+    """
     if isinstance(values.array, pd.arrays.ArrowStringArray):
-        # Text already in Arrow (ADBC, CSV, pandas' own str): trimmed and blanked there (the kernel
-        # pandas' Arrow-backed `.str.strip()` below runs too) and made Python strings once, not twice.
+        # Trimmed and blanked in Arrow (the kernel pandas' Arrow-backed `.str.strip()` below runs too) and
+        # left there: no Python string per value, and staging hands the column to ADBC without a copy.
         text = pc.utf8_trim_whitespace(pa.array(values.array))
         text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-        return pd.Series(text.to_numpy(zero_copy_only=False), index=values.index, name=values.name, dtype=object)
+        return pd.Series(pd.arrays.ArrowStringArray(text, dtype=values.dtype), index=values.index, name=values.name)
     if pd.api.types.is_float_dtype(values.dtype):
         whole = values.notna() & (values % 1 == 0)
         values = values.astype(object).where(~whole, values[whole].astype("int64").astype(str))
