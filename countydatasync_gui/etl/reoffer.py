@@ -87,25 +87,28 @@ def mark_earlier(db: sqlite3.Connection) -> None:
         )
 
 
-def record_at_commit(conn: sa.Connection, run_id: int, now: str) -> None:
+def record_at_commit(conn: sa.Connection, run_id: int, now: str, *, held_now: int) -> None:
     """Inside a commit's transaction (the change set attached as `stage`): bring both lists up to date.
 
     A held parcel this change set did not offer (and did not reject) no longer
     differs from the working table: it leaves the list. One it applied leaves
-    it too. The parcels held in this run join it (or move to this run).
+    it too. The parcels held in this run (`held_now` of them) join it (or move
+    to this run). Each held parcel is looked up by id in the change set, so the
+    work follows the list, not the change set (a first load's million rows).
     """
+    offered = f"SELECT 1 FROM stage.changes c WHERE c.id = {HELD_TABLE}.parcel_id"
     gone = [row[0] for row in conn.exec_driver_sql(
-        f"DELETE FROM {HELD_TABLE} WHERE parcel_id NOT IN (SELECT id FROM stage.changes) "
-        "AND parcel_id NOT IN (SELECT id FROM stage.rejected WHERE id IS NOT NULL) RETURNING parcel_id")]
+        f"DELETE FROM {HELD_TABLE} WHERE NOT EXISTS ({offered}) "
+        f"AND NOT EXISTS (SELECT 1 FROM stage.rejected r WHERE r.id = {HELD_TABLE}.parcel_id) RETURNING parcel_id")]
     if gone:
         log.info("No longer held back (the county's record now equals the working table): %s", ", ".join(sorted(gone)))
-    conn.exec_driver_sql(
-        f"DELETE FROM {HELD_TABLE} WHERE parcel_id IN (SELECT id FROM stage.changes WHERE kind IN ({_APPLIED}))")
-    conn.execute(sa.text(
-        f"INSERT INTO {HELD_TABLE} (parcel_id, kind, run_id, held_at) "
-        f"SELECT id, held_kind, :run, :now FROM stage.changes WHERE kind = '{HELD}' ORDER BY id "
-        "ON CONFLICT (parcel_id) DO UPDATE SET kind = excluded.kind, run_id = excluded.run_id"
-    ), {"run": run_id, "now": now})
+    conn.exec_driver_sql(f"DELETE FROM {HELD_TABLE} WHERE EXISTS ({offered} AND c.kind IN ({_APPLIED}))")
+    if held_now:
+        conn.execute(sa.text(
+            f"INSERT INTO {HELD_TABLE} (parcel_id, kind, run_id, held_at) "
+            f"SELECT id, held_kind, :run, :now FROM stage.changes WHERE kind = '{HELD}' ORDER BY id "
+            "ON CONFLICT (parcel_id) DO UPDATE SET kind = excluded.kind, run_id = excluded.run_id"
+        ), {"run": run_id, "now": now})
     conn.exec_driver_sql(f"DELETE FROM {UNDONE_TABLE}")
 
 

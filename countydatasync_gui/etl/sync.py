@@ -372,7 +372,7 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
                                        replace_all=change_set.mode != "incremental")
 
             # -- The lists of held and undone parcels offered again by later syncs.
-            reoffer.record_at_commit(conn, run_id, to_utc_text(now_utc()))
+            reoffer.record_at_commit(conn, run_id, to_utc_text(now_utc()), held_now=counts.held)
 
             # -- The journal of every applied change, and the rejected rows. An initial load journals only
             # the parcels that deserve a record of their own, those flagged or held back: its run record says
