@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication, QTableView
 
 from countydatasync_gui.etl.datafolder import DataFolder
+from countydatasync_gui.etl.session import FolderView
 from countydatasync_gui.etl.settings import SourceSettings, SyncSettings
 from countydatasync_gui.etl.sync import plan_sync
 from countydatasync_gui.gui.review import ReviewPanel
@@ -30,7 +31,7 @@ def measure(name: str, *args: str) -> Callable[[], float]:
         folder = DataFolder.resolve(args[0])
 
         def start_showing() -> None:
-            widget.load(folder)
+            widget.load(FolderView(folder))
             widget.select_table("working")
 
         view = widget.view

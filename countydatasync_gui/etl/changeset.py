@@ -31,6 +31,8 @@ MMAP_BYTES = 1 << 30
 _NEW, _CHANGED, _DELETED = (kind.sql for kind in schema.ChangeKind)
 
 _OLD = [f"old_{f}" for f in schema.FIELDS]
+#: The working table as classification sees it: attached read-only (see `_classify`).
+_WORKING = f"work.{schema.WORKING_TABLE}"
 _CHANGE_COLUMNS = ", ".join(store.CHANGE_COLUMNS)
 # Why a new or changed parcel deserves a second look: (condition, words) over a change row's columns
 # (`x`, `old_x`, `kind`). A flagged parcel is still committed if the clerk agrees.
@@ -217,8 +219,8 @@ class ChangeStore:
             skip_same_hash = by_content and not full_refresh and content_hash.has_stored_hashes(self.db)
             if by_content:
                 content_hash.stage_hashes_to_store(self.db, compare_stored=skip_same_hash)
-            self._store_changes("work.working", thresholds, full_refresh or by_content, skip_same_hash, future_after)
-            self._store_touches("work.working", by_content)
+            self._store_changes(thresholds, full_refresh or by_content, skip_same_hash, future_after)
+            self._store_touches(by_content)
         if self._attached("work"):
             reoffer.mark_earlier(self.db)
         return self._counts(rows_read)
@@ -237,7 +239,7 @@ class ChangeStore:
             return True
         found = self.db.execute(
             "SELECT 1 FROM work.sqlite_master WHERE type = 'table' AND name = ?", (schema.WORKING_TABLE,)).fetchone()
-        return found is None or self.db.execute(f"SELECT 1 FROM work.{schema.WORKING_TABLE} LIMIT 1").fetchone() is None
+        return found is None or self.db.execute(f"SELECT 1 FROM {_WORKING} LIMIT 1").fetchone() is None
 
     def _classify_in_place(self, thresholds: Thresholds, future_after: str | None) -> None:
         """A load into an empty working table: every staged row is new, so the staged rows become the change set.
@@ -333,7 +335,7 @@ class ChangeStore:
         )
 
     def _store_changes(
-        self, working: str, thresholds: Thresholds, full_refresh: bool, skip_same_hash: bool, future_after: str | None,
+        self, thresholds: Thresholds, full_refresh: bool, skip_same_hash: bool, future_after: str | None,
     ) -> None:
         differs = " OR ".join(f"i.{f} IS NOT w.{f}" for f in schema.CONTENT_FIELDS)
         # A stored hash equal to the row's settles "unchanged" before any column is compared.
@@ -349,7 +351,7 @@ class ChangeStore:
                 SELECT {", ".join(f"i.{f}" for f in schema.FIELDS)}, {", ".join(f"w.{f} AS old_{f}" for f in schema.FIELDS)},
                        CASE WHEN w.id IS NULL THEN {_NEW} ELSE {_CHANGED} END AS kind,
                        CASE WHEN w.id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END AS changed
-                FROM incoming i LEFT JOIN {working} w ON w.id = i.id
+                FROM incoming i LEFT JOIN {_WORKING} w ON w.id = i.id
                 WHERE {same_hash} (w.id IS NULL OR {differs})
             )
             """,
@@ -362,7 +364,7 @@ class ChangeStore:
             self.db.execute(
                 f"""
                 INSERT INTO changes ({", ".join(_OLD)}, id, kind)
-                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, {_DELETED} FROM {working} w
+                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, {_DELETED} FROM {_WORKING} w
                 WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.id = w.id)
                   AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.id = w.id)
                 """
@@ -372,7 +374,7 @@ class ChangeStore:
             self.db.execute(
                 f"""
                 INSERT INTO changes ({", ".join(_OLD)}, id, kind)
-                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, {_DELETED} FROM {working} w
+                SELECT {", ".join(f"w.{f}" for f in schema.FIELDS)}, w.id, {_DELETED} FROM {_WORKING} w
                 WHERE w.id IN (SELECT id FROM held_ids)
                   AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.id = w.id)
                   AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.id = w.id)
@@ -396,7 +398,7 @@ class ChangeStore:
         return self.db.execute(
             f"UPDATE changes SET kind = held_kind, held_kind = NULL WHERE kind = '{schema.HELD}'").rowcount
 
-    def _store_touches(self, working: str, by_content: bool) -> None:
+    def _store_touches(self, by_content: bool) -> None:
         """Rows whose content equals the working row's and only `last_updated` moved (a touch).
 
         Not a change (not reviewed, counted or journaled), but the commit copies
@@ -407,7 +409,7 @@ class ChangeStore:
         where = "false" if by_content else f"i.{schema.LAST_UPDATED} IS NOT w.{schema.LAST_UPDATED} AND {same}"
         self.db.execute(
             f"CREATE TABLE touched AS SELECT i.id, i.{schema.LAST_UPDATED} FROM incoming i "
-            f"JOIN {working} w ON w.id = i.id WHERE {where}"
+            f"JOIN {_WORKING} w ON w.id = i.id WHERE {where}"
         )
 
     # -- review -------------------------------------------------------------
