@@ -472,9 +472,14 @@ class ChangeStore:
         return ("rejected" if kind == "rejected" else "changes"), where, params
 
     def held_earlier(self) -> pd.DataFrame:
-        """The rows offered again because an earlier run held them back, in id order (columns as `rows`)."""
+        """The rows offered again because an earlier run held them back, in id order (columns as `rows`).
+
+        Looked up by the ids held when it was planned (`held_ids`, few), not found by reading every change:
+        the window asks as it shows the review, and a first load's change set has a million.
+        """
         return pd.read_sql_query(
-            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE earlier = '{reoffer.EARLIER_HELD}' ORDER BY id", self.db)
+            f"SELECT {_CHANGE_COLUMNS} FROM changes WHERE id IN (SELECT id FROM held_ids) "
+            f"AND earlier = '{reoffer.EARLIER_HELD}' ORDER BY id", self.db)
 
     def id_slice(self, kind: str, after: str, limit: int) -> list[str]:
         """The next `limit` parcel ids of one class after `after`, in id order (the kind index's order)."""

@@ -191,8 +191,10 @@ STATS_MIGRATIONS: tuple[Migration, ...] = (m001_stats_meta,)
 #: Columns of a change row beside the values: `held_kind` (the kind of a row marked `held` at commit),
 #: `earlier` and `note` (held back by an earlier run, or put back by an undo; see `reoffer`).
 REVIEW_COLUMNS = "held_kind TEXT, earlier TEXT, note TEXT"
-#: 1: a change set staged before holds existed (files without a version are this); 2: REVIEW_COLUMNS.
-CHANGE_SET_VERSION = 2
+#: 1: a change set staged before holds existed (files without a version are this); 2: REVIEW_COLUMNS;
+#: 3: an initial load's change set is its staged table (`ChangeStore`: no `incoming`, columns in another
+#: order), which a release knowing only 2 would misread, and every file has `held_ids`.
+CHANGE_SET_VERSION = 3
 
 
 def create_change_set(db: sqlite3.Connection, hash_column: str) -> None:
@@ -231,8 +233,13 @@ def c002_review_columns(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE changes ADD COLUMN {definition}")
 
 
+def c003_held_ids(db: sqlite3.Connection) -> None:
+    """A change set staged before holds gets the list of earlier-held parcels it was planned with: none."""
+    db.execute("CREATE TABLE IF NOT EXISTS held_ids (id TEXT PRIMARY KEY)")
+
+
 #: Upgrades of a staged change set, from version 2 on (index 0 takes a file from 1 to 2).
-CHANGE_SET_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (c002_review_columns,)
+CHANGE_SET_MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (c002_review_columns, c003_held_ids)
 
 
 def upgrade_staged_change_set(db: sqlite3.Connection) -> None:

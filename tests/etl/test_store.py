@@ -188,17 +188,21 @@ def _staged(folder: DataFolder, county: SourceTable) -> Path:
 
 
 def test_a_change_set_staged_before_holds_existed_is_taken_up(folder: DataFolder, source: SourceTable) -> None:
-    source.upsert([parcel("01-0001", "2024-01-01 09:00:00"), parcel("01-0002", "2024-01-02 09:00:00")])
+    source.upsert([parcel("01-0000", "2024-01-01 09:00:00")])
+    sync(folder, source)  # not an initial load: the change set below has the layout every release staged
+    source.upsert([parcel("01-0001", "2024-02-01 09:00:00"), parcel("01-0002", "2024-02-02 09:00:00")])
     staged = _staged(folder, source)
-    with sqlite3.connect(staged) as db:  # as an earlier release staged it: no version, no review columns
+    with sqlite3.connect(staged) as db:  # as an earlier release staged it: no version, no review columns, no held ids
         db.execute("PRAGMA user_version = 0")
         for column in ("held_kind", "earlier", "note"):
             db.execute(f"ALTER TABLE changes DROP COLUMN {column}")
+        db.execute("DROP TABLE held_ids")
     session = SyncSession(folder, source.settings())
     change_set = session.open_waiting()
     assert change_set.counts.new == 2 and "note" in change_set.rows().columns
+    assert change_set.held_earlier() == []
     assert session.commit(hold=["01-0002"]).counts.held == 1
-    assert working_fields(folder)["id"].tolist() == ["01-0001"]
+    assert working_fields(folder)["id"].tolist() == ["01-0000", "01-0001"]
 
 
 def test_a_change_set_staged_by_a_newer_release_is_refused_in_words(folder: DataFolder, source: SourceTable) -> None:
