@@ -139,7 +139,7 @@ COLUMN_HINTS = {
     "touched": "Parcels the county saved again without changing anything (not loaded again).",
     "undoes": "For an undo: the run whose changes it took back.",
     "initial_load": "Yes: this run filled an empty parcels table. Its change journal lists only the parcels it "
-                    "flagged or held back; undoing it empties the table.",
+                    "flagged or held back; undoing it empties the table. (Run history says so in Mode.)",
     "watermark_before": "How far the county's edits were loaded before this run (the watermark).",
     "watermark_after": "How far the county's edits are loaded after this run (the watermark).",
     "rows_read": "Rows read from the county's source by this run.",

@@ -12,13 +12,19 @@ from PySide6.QtWidgets import (
 
 from ..etl.session import Changes, FolderView, RunStatus
 from .formatting import plural
+from .paged_model import Index
 from .table_model import SqliteTableModel
 
 LAST_SUCCESS_BRUSH = QBrush(QColor("#cdeccd"))
 FAILED_BRUSH = QBrush(QColor("#fbe3e3"))
 #: Columns a clerk does not need day to day; the table browser still shows them.
-HIDDEN = ("finished_at", "source", "watermark_before", "rows_read")
-RARELY_FILLED = ("error", "undoes", "initial_load")
+#: (`initial_load` is said in the Mode column instead: a column of its own would push the counts off a small screen.)
+HIDDEN = ("finished_at", "source", "watermark_before", "rows_read", "initial_load")
+RARELY_FILLED = ("error", "undoes")
+#: What the Mode column says of a run that filled an empty parcels table, and why its journal is short.
+INITIAL_LOAD_WORDS = "Initial load"
+INITIAL_LOAD_HINT = ("This run filled an empty parcels table. Its change journal lists only the parcels it flagged or "
+                     "held back; the Parcels table has them all. Undoing it empties the table.")
 
 
 class HistoryModel(SqliteTableModel):
@@ -50,10 +56,17 @@ class HistoryModel(SqliteTableModel):
 
     def initial_load(self, run_id: int) -> bool:
         """Whether this run (one of the rows shown) filled an empty table, journaling only its flagged and held parcels."""
-        if "initial_load" not in self.columns:  # a folder not yet migrated: none was
-            return False
-        column = self.columns.index("initial_load")
-        return any(self.run_id(row) == run_id and bool(self.raw(row, column)) for row in range(self.rowCount()))
+        return any(self.run_id(row) == run_id and self._loaded_empty_table(row) for row in range(self.rowCount()))
+
+    def _loaded_empty_table(self, row: int) -> bool:
+        # A folder not yet migrated has no such column: none of its runs was one.
+        return "initial_load" in self.columns and bool(self.raw(row, self.columns.index("initial_load")))
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole) and self._fetched(index)
+                and self.columns[index.column()] == "mode" and self._loaded_empty_table(index.row())):
+            return INITIAL_LOAD_WORDS if role == Qt.ItemDataRole.DisplayRole else INITIAL_LOAD_HINT
+        return super().data(index, role)
 
     def row_background(self, row: int) -> QBrush | None:
         run = self.run_id(row)
@@ -138,12 +151,12 @@ class RunHistory(QWidget):
         for name in HIDDEN:
             if name in self.model.columns:
                 self.view.setColumnHidden(self.model.columns.index(name), True)
-        # Error, Undoes run and Initial load are empty in most folders: shown once a run has one, so that at
+        # Error and Undoes run are empty in most folders: shown once a run has one, so that at
         # 1024 px the counts are not pushed off to the right by blank columns.
         for name in RARELY_FILLED:
             if name in self.model.columns:
                 column = self.model.columns.index(name)
-                filled = any(self.model.raw(row, column) not in (None, "", 0) for row in range(self.model.rowCount()))
+                filled = any(self.model.raw(row, column) not in (None, "") for row in range(self.model.rowCount()))
                 self.view.setColumnHidden(column, not filled)
         if not self.model.available or not self.model.total:
             self.hint.setText("No syncs yet. Each sync you run (committed, discarded, cancelled or failed) appears here.")

@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
             "error", "CountyDataSync could not load its sync engine, so it cannot read or sync this data folder. "
             f"Reinstall it; if that does not help, send the log file ({self.folder.log_dir / LOG_FILE}) to whoever "
             "supports CountyDataSync.", details)
+        self.sync_panel.show_unknown()
         self._loading_over(False)
 
     def _loading_over(self, loaded: bool) -> None:

@@ -122,6 +122,11 @@ class SyncPanel(QGroupBox):
             state = SyncState()
         self.set_state(state)
 
+    def show_unknown(self) -> None:
+        """The data folder could not be read at all (the engine did not load): say so instead of "reading…"."""
+        for label in (self.source_label, self.last_sync_label, self.watermark_label):
+            label.setText("not known: see the message above")
+
     def set_mode(self, mode: str, note: str = "") -> None:
         """idle (Sync now enabled), loading (nothing yet), running (Cancel enabled) or reviewing (Commit or Discard first)."""
         self.mode = mode

@@ -64,6 +64,7 @@ class TableBrowser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._view: FolderView | None = None
+        self._initial_load_shown = False  # the journal shown is an initial load's (see `show_run`)
         self.model = SqliteTableModel(self)
 
         self.selector = QComboBox()
@@ -203,6 +204,7 @@ class TableBrowser(QWidget):
         if self.selector.currentIndex() != [t.table for t in TABLES].index("journal"):
             self.select_table("journal")
         self.model.set_run(run_id)
+        self._initial_load_shown = initial_load
         self.run_bar.setVisible(run_id is not None)
         words = f"Only the changes of run {run_id}." if run_id is not None else ""
         if initial_load:
@@ -305,6 +307,8 @@ class TableBrowser(QWidget):
             chosen = TABLES[self.selector.currentIndex()]
             if self.model_filter_active():
                 text = f"No rows match “{self.filter_box.text().strip()}”"
+            elif self.model.run is not None and self._initial_load_shown:
+                text = f"Run {self.model.run} flagged and held back no parcels; every parcel it loaded is in the Parcels table"
             elif self.model.run is not None:
                 text = f"Run {self.model.run} changed no parcels"
             else:

@@ -314,7 +314,8 @@ class SqliteTableModel(PagedTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if rejected:
                 return rejected_text(name, value)
-            return changed_fields_text(value) if name == "changed" else field_text(name, value)
+            # `changed` is the journal's list of field names, and the run history's count of changed parcels.
+            return changed_fields_text(value) if name == "changed" and isinstance(value, str) else field_text(name, value)
         if role == Qt.ItemDataRole.ToolTipRole:
             if journal_field(name)[1] == "use_code" and self.codes is not None:
                 return self.codes.meaning(value)

@@ -137,9 +137,12 @@ def test_run_history_names_its_columns_in_words(qtbot, make_window):
     shown = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount()) if not view.isColumnHidden(c)]
     assert "Re-saved, same" in shown
     assert "Undoes run" not in shown and "Error" not in shown  # empty in every run so far: not taking room
-    assert "Initial load" in shown  # run 1 filled the empty table
-    loaded = model.columns.index("initial_load")
-    assert [model.data(model.index(r, loaded)) for r in range(model.rowCount())][-1] == "Yes"
+    assert "Initial load" not in shown  # said in Mode instead, where run 1 filled the empty table:
+    mode = model.columns.index("mode")
+    first = model.index(model.rowCount() - 1, mode)
+    assert first.data() == "Initial load" and "Parcels table has them all" in first.data(Qt.ItemDataRole.ToolTipRole)
+    assert {model.index(r, mode).data() for r in range(model.rowCount() - 1)} <= {"Incremental", "Full refresh"}
+    assert model.index(model.rowCount() - 1, model.columns.index("changed")).data() == "0"  # a count, not field names
     assert all(title[0].isupper() and "_" not in title for title in shown)
     touched = model.columns.index("touched")
     assert "saved again" in model.headerData(touched, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
@@ -174,8 +177,10 @@ def test_double_clicking_a_run_opens_its_changes_in_the_journal(qtbot, make_wind
     qtbot.waitUntil(lambda: browser.model.total is not None and not browser.model.loading)
     assert browser.model.total > only_run_2 and not browser.run_bar.isVisible()
     # Run 1 filled an empty table: its journal is short (the flagged parcels), and the bar says why.
-    assert open_run(1) <= {1} and browser.model.total < 2_000
+    assert open_run(1) == set()
     assert "filled an empty table" in browser.run_label.text() and "Parcels table has them all" in browser.run_label.text()
+    assert browser.model.total == 0  # the demo county's first load flags nothing, and nothing was held
+    assert browser.empty_label.text() == "Run 1 flagged and held back no parcels; every parcel it loaded is in the Parcels table"
 
 
 def test_empty_tables_say_so(qtbot, make_window):

@@ -91,4 +91,5 @@ def test_an_engine_that_cannot_load_is_said_in_the_window(qtbot, folder: DataFol
     assert "libarrow.so" in window.message_banner.details.toPlainText()
     assert not window.sync_panel.sync_button.isEnabled() and not window.settings_action.isEnabled()
     assert "Cannot sync" in window.sync_panel.step_label.text()
+    assert window.sync_panel.last_sync_label.text() == "not known: see the message above"  # not "reading…" for ever
     window.close()
