@@ -81,6 +81,7 @@ class ChangeStore:
         self.path = path
         self._db: sqlite3.Connection | None = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._closed = False
+        self._holds_marked = False  # rows of this change set are marked `held` by `hold` (until released)
         # Bulk staging, until `db` is first used: the ADBC connection, its one thread, the chunk it is writing.
         self._bulk: Any = None
         self._stager: ThreadPoolExecutor | None = None
@@ -214,7 +215,12 @@ class ChangeStore:
         if self._working_is_empty():
             if by_content:
                 content_hash.stage_hashes_to_store(self.db, compare_stored=False)
-            self._classify_in_place(thresholds, future_after)
+            flagged = self._classify_in_place(thresholds, future_after)
+            if self._attached("work"):
+                reoffer.mark_earlier(self.db)
+            # Every row read is new or rejected: counted without reading the million changes again.
+            rejected = self._scalar("SELECT count(*) FROM rejected")
+            return Counts(rows_read=rows_read, new=rows_read - rejected, rejected=rejected, flagged=flagged)
         else:
             skip_same_hash = by_content and not full_refresh and content_hash.has_stored_hashes(self.db)
             if by_content:
@@ -241,7 +247,7 @@ class ChangeStore:
             "SELECT 1 FROM work.sqlite_master WHERE type = 'table' AND name = ?", (schema.WORKING_TABLE,)).fetchone()
         return found is None or self.db.execute(f"SELECT 1 FROM {_WORKING} LIMIT 1").fetchone() is None
 
-    def _classify_in_place(self, thresholds: Thresholds, future_after: str | None) -> None:
+    def _classify_in_place(self, thresholds: Thresholds, future_after: str | None) -> int:
         """A load into an empty working table: every staged row is new, so the staged rows become the change set.
 
         `incoming` is renamed `changes` and given the change columns, empty
@@ -250,17 +256,19 @@ class ChangeStore:
         their flags. Copying a million rows into `changes` instead costs about
         3 s. Nothing is touched and nothing deleted; duplicate ids were
         rejected already. The id index built for the duplicates serves the
-        review's paging and the commit's ordered insert.
+        review's paging and the commit's ordered insert. Returns how many rows were flagged.
         """
         definitions = store.CHANGE_DEFINITIONS.replace("kind TEXT NOT NULL", f"kind TEXT NOT NULL DEFAULT {_NEW}")
         self.db.execute("BEGIN")
         self.db.execute("ALTER TABLE incoming RENAME TO changes")
         for definition in definitions.split(", "):
             self.db.execute(f"ALTER TABLE changes ADD COLUMN {definition}")
-        self.db.execute(f"UPDATE changes SET flags = {_FLAGS} WHERE {_FLAGGED}",
-                        {"value": thresholds.value_change, "acres": thresholds.acreage_change, "future": future_after})
+        flagged = self.db.execute(
+            f"UPDATE changes SET flags = {_FLAGS} WHERE {_FLAGGED}",
+            {"value": thresholds.value_change, "acres": thresholds.acreage_change, "future": future_after}).rowcount
         self.db.execute(f"CREATE TABLE touched AS SELECT id, {schema.LAST_UPDATED} FROM changes WHERE false")
         self.db.execute("COMMIT")
+        return flagged
 
     def _counts(self, rows_read: int) -> Counts:
         """The counts of the classes as they stand (a held row counts as held only, but was read as new or changed)."""
@@ -290,11 +298,13 @@ class ChangeStore:
 
         Any earlier marks are undone first, so the list given is the whole
         hold (a commit retried after a crash holds exactly what it says).
-        `counts` are the plan's: returned as they are when nothing is or was held
-        (counting again scans every change). Raises `HoldRefused` naming the ids
+        `counts` are the plan's: returned as they are when nothing is held nor was
+        marked by an earlier call (counting again, or releasing, reads every change). Raises `HoldRefused` naming the ids
         this change set does not offer.
         """
-        if not self._release_holds() and not ids:
+        if self._holds_marked:
+            self._release_holds()
+        elif not ids:
             return counts
         wanted = sorted(set(ids))
         self._wanted(wanted)
@@ -307,6 +317,7 @@ class ChangeStore:
         self.db.executemany(
             f"UPDATE changes SET held_kind = kind, kind = '{schema.HELD}' WHERE id = ?", [(i,) for i in wanted])
         self.db.execute("COMMIT")
+        self._holds_marked = bool(wanted)
         return self._counts(counts.rows_read)
 
     def _reject_duplicate_ids(self) -> None:
@@ -393,10 +404,10 @@ class ChangeStore:
         if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'changes'").fetchone():
             self._release_holds()
 
-    def _release_holds(self) -> int:
-        """Undo the marks of a hold; return how many rows were marked."""
-        return self.db.execute(
-            f"UPDATE changes SET kind = held_kind, held_kind = NULL WHERE kind = '{schema.HELD}'").rowcount
+    def _release_holds(self) -> None:
+        """Undo the marks of a hold."""
+        self.db.execute(f"UPDATE changes SET kind = held_kind, held_kind = NULL WHERE kind = '{schema.HELD}'")
+        self._holds_marked = False
 
     def _store_touches(self, by_content: bool) -> None:
         """Rows whose content equals the working row's and only `last_updated` moved (a touch).

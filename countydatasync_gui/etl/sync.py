@@ -378,7 +378,8 @@ def commit(change_set: ChangeSet, *, allow_mass_delete: bool = False, progress: 
             # the parcels that deserve a record of their own, those flagged or held back: its run record says
             # it loaded an empty table, and undoing it empties the table again (see `undo`).
             if change_set.initial_load:
-                conn.execute(sa.text(store.journal_copy(f"kind = '{schema.HELD}' OR flags IS NOT NULL")), {"run_id": run_id})
+                if counts.flagged or counts.held:
+                    conn.execute(sa.text(store.journal_copy(f"kind = '{schema.HELD}' OR flags IS NOT NULL")), {"run_id": run_id})
             else:
                 _journal_slices(conn, run_id, counts.to_apply, chunk_rows, progress)
             conn.execute(sa.text(store.REJECTS_COPY), {"run_id": run_id})
