@@ -20,7 +20,7 @@ from countydatasync_gui.gui.main_window import MainWindow
 from countydatasync_gui.gui.settings_dialog import SettingsDialog
 
 SMALL_COUNTY = 2_000
-LARGE_COUNTY = 200_000
+LARGE_COUNTY = 400_000
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,8 @@ def folder(tmp_path: Path) -> DataFolder:
 
 @pytest.fixture(scope="session")
 def large_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 200,000-parcel demo county, written once per session (about 2 s)."""
+    """A 400,000-parcel demo county, written once per session (about 3 s): large enough that its sync and
+    commit (about 1.5 s) last well over what `test_threading` calls a frozen window."""
     path = tmp_path_factory.mktemp("large") / "large_county.sqlite"
     create_demo_county(path, parcels=LARGE_COUNTY)
     return path

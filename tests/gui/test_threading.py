@@ -41,7 +41,7 @@ def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_f
     timer.timeout.connect(tick)
     timer.start()
     started = time.perf_counter()
-    sync(qtbot, window, timeout=120_000)  # plan: read, validate and classify 200,000 parcels
+    sync(qtbot, window, timeout=120_000)  # plan: read, validate and classify 400,000 parcels
     with qtbot.waitSignal(window.runner.committed, timeout=120_000):
         window.review.commit_button.click()
     timer.stop()
@@ -51,18 +51,21 @@ def test_window_stays_responsive_during_a_large_sync(qtbot, make_window, large_f
     print(f"\n{LARGE_COUNTY:,}-parcel sync + commit: {elapsed:.1f} s, {len(gaps)} ticks; "
           f"median gap {gaps[len(gaps) // 2]} ms, 99th percentile {gaps[int(len(gaps) * .99)]} ms, worst {gaps[-1]} ms")
     assert elapsed * 1000 > 3 * FROZEN_MS  # long enough that a sync on the GUI thread would fail below
-    assert len(gaps) > elapsed * 1000 / TICK_MS * 0.5  # the timer really ran throughout
+    # The timer really ran throughout. The GUI thread shares the interpreter with the engine's threads, so
+    # during a sync a 10 ms timer ticks about every 20 ms (measured, with or without bulk staging).
+    assert len(gaps) > elapsed * 1000 / TICK_MS * 0.25
     assert gaps[-1] < FROZEN_MS, f"the window froze for {gaps[-1]} ms"
     window.browser.select_table("working")
     qtbot.waitUntil(lambda: window.browser.model.total == LARGE_COUNTY)
 
 
-def _cancel_when(qtbot, window, when: Step) -> float:
-    """Press Cancel as soon as the engine reports rows done in step `when`; seconds until it stopped."""
+def _cancel_when(qtbot, window, when: Step, *, as_it_begins: bool = False) -> float:
+    """Press Cancel as soon as the engine reports rows done in step `when` (`as_it_begins`: as the step begins);
+    seconds until it stopped."""
     pressed: list[float] = []
 
     def on_progress(step: Step, done: int, _total: int) -> None:
-        if step is when and done > 0 and not pressed:
+        if step is when and (done > 0 or as_it_begins) and not pressed:
             pressed.append(time.perf_counter())
             window.sync_panel.cancel_button.click()
 
@@ -90,7 +93,9 @@ def test_cancel_while_committing_changes_nothing(qtbot, make_window, large_folde
     window = make_window(large_folder, chunk_rows=5_000)
     sync(qtbot, window, timeout=120_000)
     window.review.commit_button.click()
-    stopped_after = _cancel_when(qtbot, window, Step.SAVE_PARCELS)
+    # A first load saves its parcels in one statement, reporting the rows when it is done: Cancel is pressed
+    # as it begins, and must stop it mid-statement.
+    stopped_after = _cancel_when(qtbot, window, Step.SAVE_PARCELS, as_it_begins=True)
     assert stopped_after < 1.0
     assert read_table(large_folder.working_db, "working").empty  # rolled back
     assert load_state(large_folder.working_db).watermark is None
