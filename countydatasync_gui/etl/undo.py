@@ -6,9 +6,10 @@ gets its old values back, a deleted one returns. It is one transaction and a
 run of its own (mode `undo`, `undoes` naming the run), journaled like any
 other, so undoing the undo applies the changes again.
 
-An initial load (a run that filled an empty working table) journals no parcel:
-undoing it empties the table, and the undo journals every parcel it removed,
-so that undoing the undo loads them again. Every later run stands on it.
+An initial load (a run that filled an empty working table) journals only its
+flagged and held parcels: undoing it empties the table, and the undo journals
+every parcel it removed, so that undoing the undo loads them again. Every
+later run stands on it.
 
 After an undo the next sync must offer the undone parcels again (the county's
 values did not change): the watermark goes back to where the undone run
